@@ -1,0 +1,35 @@
+"""`prodlens build [-- extra dbt args]`: dbt build (seeds, models, tests), then publish the marts."""
+
+from __future__ import annotations
+
+import argparse
+
+from loaders.dbt import run_dbt
+from loaders.errors import UserError
+from loaders.home import Home
+from loaders.publish import publish
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    build = commands.add_parser(
+        "build", help="run dbt build (seeds, models, tests) and publish the marts for readers",
+        description="Arguments after `--` are passed to dbt build unchanged, e.g. prodlens build -- --select sessions",
+    )
+    build.set_defaults(handler=_build)
+
+
+def build_and_publish(home: Home, extra: list[str] | None = None, *, quiet: bool = False) -> None:
+    if not home.warehouse.exists():
+        raise UserError(f"nothing to build in {home.root}: load data first with prodlens load traces PATH")
+    if not run_dbt(home, ["build", *(extra or [])], quiet=quiet):
+        raise UserError(
+            f"dbt build failed (see above, or {home.dbt_logs}/dbt.log); the published database was not changed"
+        )
+    publish(home)
+
+
+def _build(args: argparse.Namespace) -> int:
+    home = Home.from_env()
+    build_and_publish(home, args.passthrough)
+    print(f"built and published {home.published}")
+    return 0

@@ -1,0 +1,46 @@
+"""`prodlens demo`: load the bundled sample data, build, and print a short summary. Offline."""
+
+from __future__ import annotations
+
+import argparse
+
+from loaders.cli.build import build_and_publish
+from loaders.cli.query import format_table, run_query
+from loaders.home import Home, project_dir
+from loaders.traces.load import load_traces, summary_line
+
+SUMMARIES = {
+    "Cost by model (USD)": """
+        select model, count(*) as requests, round(sum(cost_usd), 4) as cost_usd,
+               round(sum(proxy_cost_usd), 4) as proxy_cost_usd, any_value(pricing_status) as pricing
+        from marts.sessions group by model order by cost_usd desc
+    """,
+    "Requests per developer": """
+        select coalesce(developer_id, '(unknown)') as developer_id, count(*) as requests,
+               sum(total_tokens) as tokens, round(sum(cost_usd), 4) as cost_usd
+        from marts.sessions group by all order by requests desc
+    """,
+    "Error rate": """
+        select count(*) as requests, count(*) filter (where status = 'error') as errors,
+               round(100.0 * count(*) filter (where status = 'error') / count(*), 1) as error_rate_pct
+        from marts.sessions
+    """,
+}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser("demo", help="load the bundled sample data, build, and print a summary (offline)")
+    demo.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    home = Home.from_env()
+    samples = project_dir() / "sample_data"
+    counts = load_traces(home, [str(samples / "litellm")], tenant=None)
+    print(summary_line(counts))
+    build_and_publish(home, quiet=True)
+    for title, sql in SUMMARIES.items():
+        columns, rows = run_query(home, sql)
+        print(f"\n{title}\n{format_table(columns, rows)}")
+    print(f"\nEverything is in {home.root}; query it with: prodlens query \"select * from marts.sessions limit 5\"")
+    return 0

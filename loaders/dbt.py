@@ -1,0 +1,36 @@
+"""Running dbt against the working database of a PRODLENS_HOME."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from loaders.home import Home, project_dir
+
+
+def dbt_env(home: Home) -> dict[str, str]:
+    """Environment that points profiles.yml at this home (absolute paths, so the cwd does not matter)."""
+    return {
+        "PRODLENS_HOME": str(home.root),
+        "PRODLENS_WAREHOUSE": str(home.warehouse),
+        "DBT_PROFILES_DIR": str(project_dir()),
+        "DBT_PROJECT_DIR": str(project_dir()),
+        "DBT_TARGET_PATH": str(home.dbt_target),
+        "DBT_LOG_PATH": str(home.dbt_logs),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False) -> bool:
+    """Run one dbt command in-process; True when it succeeded (models built and tests passed)."""
+    from dbt.cli.main import dbtRunner
+
+    home.ensure()
+    os.environ.update(dbt_env(home))
+    flags = ["--quiet"] if quiet else []
+    cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
+    result = dbtRunner().invoke(cli_args)
+    if result.exception is not None and not quiet:
+        print(f"dbt failed: {result.exception}")
+    return bool(result.success)

@@ -1,0 +1,88 @@
+"""`prodlens load traces`: discover files, run the dlt pipeline, record the run, report counts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from loaders.errors import UserError
+from loaders.home import Home
+from loaders.pipeline import make_pipeline, run_pipeline
+from loaders.runlog import now, record_run
+from loaders.traces.files import discover
+from loaders.traces.normalize import Counts, Normaliser
+from loaders.traces.source import TracePass, litellm_traces
+
+PIPELINE_NAME = "litellm_traces"
+REPO_SLUG = re.compile(r"^[a-z0-9_.-]+/[a-z0-9_.-]+$")
+
+
+def check_repo(value: str | None) -> str | None:
+    """Validate a --repo default: a plain owner/name (lower-cased)."""
+    if value is None:
+        return None
+    slug = value.strip().lower()
+    if not REPO_SLUG.match(slug) or any(part in {".", ".."} for part in slug.split("/")):
+        raise UserError(f"--repo {value!r} is not a plain OWNER/NAME repository slug (for example acme/web)")
+    return slug
+
+
+def load_traces(
+    home: Home,
+    paths: list[str],
+    *,
+    repo: str | None = None,
+    tenant: str | None = None,
+    expire_before: datetime | None = None,
+) -> Counts:
+    """Load new lines of the trace files under `paths` into raw.litellm_requests / raw.litellm_rejects."""
+    repo = check_repo(repo)
+    files = discover(paths)
+    if not files:
+        raise UserError(f"no trace files (.jsonl, .ndjson, .jsonl.gz, .json) under {', '.join(paths)}")
+    started = now()
+    home.ensure()
+    work = TracePass(
+        files,
+        Normaliser(
+            default_repo=repo,
+            default_tenant=tenant,
+            loaded_at=started,
+            warehouse=home.warehouse,
+            expire_before=expire_before,
+            spill_dir=home.root / "tmp",
+        ),
+    )
+    pipeline = make_pipeline(home, PIPELINE_NAME)
+    try:
+        run_pipeline(pipeline, litellm_traces(work), home)
+    finally:
+        work.normaliser.close()
+    counts = work.counts
+    record_run(
+        home,
+        job="load-traces",
+        started_at=started,
+        row_count=counts.loaded,
+        details={"paths": [str(Path(p)) for p in paths], **vars(counts)},
+        status="success",
+    )
+    return counts
+
+
+def summary_line(counts: Counts) -> str:
+    """The one line `prodlens load traces` prints."""
+    line = (
+        f"traces: {counts.read} lines read, {counts.loaded} loaded, {counts.duplicates} duplicates, "
+        f"{counts.dead_lettered} dead-lettered"
+    )
+    extras = []
+    if counts.expired:
+        extras.append(f"{counts.expired} expired (older than the retention horizon)")
+    if counts.blank:
+        extras.append(f"{counts.blank} blank lines skipped")
+    if counts.held_back:
+        extras.append(f"{counts.held_back} unfinished last line(s) left for the next run")
+    extras.append(f"{counts.files_changed} of {counts.files} files had new data")
+    return line + " (" + "; ".join(extras) + ")"

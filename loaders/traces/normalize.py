@@ -1,0 +1,223 @@
+"""Vectorised normalisation of trace lines in an in-memory DuckDB.
+
+Lines arrive as Arrow arrays and are normalised by one SQL statement per chunk (sql/normalize.sql).
+Usable rows accumulate in a content-free temp table; at the end they are deduplicated by trace_hash
+against each other and against the rows already in the warehouse, and handed on as Arrow batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loaders.traces.fields import TRACE_STRUCTURE_JSON
+from loaders.traces.privacy import redact_text
+
+BATCH_ROWS = 100_000
+
+
+def _sql(name: str) -> str:
+    return resources.files("loaders.traces").joinpath("sql", name).read_text()
+
+
+@dataclass
+class Counts:
+    """What happened to the lines of one run. read = loaded + duplicates + dead_lettered + expired."""
+
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    expired: int = 0
+    blank: int = 0
+    held_back: int = 0
+    files: int = 0
+    files_changed: int = 0
+
+
+class Normaliser:
+    """Normalises chunks of lines and keeps usable rows and dead letters until the run ends."""
+
+    def __init__(
+        self,
+        *,
+        default_repo: str | None,
+        default_tenant: str | None,
+        loaded_at: datetime,
+        warehouse: Path | None = None,
+        expire_before: datetime | None = None,
+        spill_dir: Path | None = None,
+    ) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("set TimeZone = 'UTC'")
+        # Spilled data is content-free (normalised rows only); keep it inside PRODLENS_HOME.
+        if spill_dir is not None:
+            spill_dir.mkdir(parents=True, exist_ok=True)
+            self.con.execute(f"set temp_directory = '{spill_dir}'")
+        self.con.execute(_sql("macros.sql"))
+        self.params = {
+            "structure": TRACE_STRUCTURE_JSON,
+            "default_repo": default_repo,
+            "default_tenant": default_tenant,
+        }
+        self.loaded_at = loaded_at
+        self.expire_before = expire_before
+        self.query = _sql("normalize.sql")
+        self.counts = Counts()
+        self.warehouse = warehouse
+        self._staged = False
+        self._rejects: list[pa.Table] = []
+
+    def _attach_existing(self) -> bool:
+        """Attach the warehouse read-only as `wh`; True when it already holds loaded requests."""
+        if self.warehouse is None or not self.warehouse.exists():
+            return False
+        self.con.execute(f"attach '{self.warehouse}' as wh (read_only)")
+        found = self.con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = 'wh' and table_schema = 'raw' and table_name = 'litellm_requests'"
+        ).fetchone()[0]
+        return bool(found)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ------------------------------------------------------------------ per chunk
+    def add(self, source_file: str, first_line: int, lines: list[bytes]) -> None:
+        """Normalise consecutive lines of one file, starting at line number `first_line`."""
+        text, bad_index = _decode(lines)
+        bad_utf8 = [first_line + i for i in bad_index]
+        numbers = pa.array(range(first_line, first_line + len(lines)), pa.int64())
+        is_bad = pc.is_in(numbers, value_set=pa.array(bad_utf8, pa.int64()))
+        blank = pc.and_(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), pc.invert(is_bad))
+        self.counts.blank += pc.sum(blank).as_py() or 0
+        keep = pc.invert(pc.or_(blank, is_bad))
+        batch = pa.table({"source_line": numbers, "line": pc.utf8_rtrim(text, characters="\r")}).filter(keep)
+        batch = batch.append_column("source_file", pa.array([source_file] * batch.num_rows, pa.string()))
+        self.counts.read += batch.num_rows + len(bad_utf8)
+
+        self.con.register("batch", batch)
+        self.con.execute(f"create or replace temp table chunk as {self.query}", self.params)
+        if not self._staged:
+            self.con.execute("create temp table staged as select * exclude (reject_reason) from chunk limit 0")
+            self._staged = True
+        self.con.execute("insert into staged select * exclude (reject_reason) from chunk where reject_reason is null")
+        rejected = self.con.execute(
+            """
+            select c.source_line, c.reject_reason, b.line, c.tenant_id
+            from chunk as c
+            inner join batch as b using (source_line)
+            where c.reject_reason is not null
+            """
+        ).fetchall()
+        self.con.unregister("batch")
+        dead = [(n, reason, line, tenant) for n, reason, line, tenant in rejected]
+        dead += [
+            (n, "invalid UTF-8", lines[n - first_line].decode("utf-8", "replace"), self.params["default_tenant"])
+            for n in bad_utf8
+        ]
+        if dead:
+            self._add_rejects(source_file, dead)
+
+    def _add_rejects(self, source_file: str, dead: list[tuple[int, str, str, str | None]]) -> None:
+        self.counts.dead_lettered += len(dead)
+        self._rejects.append(
+            pa.table(
+                {
+                    "source_file": pa.array([source_file] * len(dead), pa.string()),
+                    "source_line": pa.array([d[0] for d in dead], pa.int64()),
+                    "reason": pa.array([d[1] for d in dead], pa.string()),
+                    "raw_text": pa.array([redact_text(d[2]) for d in dead], pa.string()),
+                    "tenant_id": pa.array([d[3] or "default" for d in dead], pa.string()),
+                }
+            )
+        )
+
+    # ------------------------------------------------------------------ end of run
+    def finish(self) -> None:
+        """Deduplicate the staged rows; afterwards `accepted()` and `rejected()` yield what is new.
+        The warehouse is attached only for this step, so dlt can open it for writing afterwards."""
+        if not self._staged:
+            return
+        existing_rows = self._attach_existing()
+        try:
+            self._classify(existing_rows)
+        finally:
+            self.con.execute("detach database if exists wh")
+
+    def _classify(self, existing_rows: bool) -> None:
+        existing = "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
+        self.con.execute(
+            f"""
+            create or replace temp table outcome as
+            select
+                *,
+                case
+                    when trace_hash in ({existing}) then 'duplicate'
+                    when row_number() over (partition by trace_hash order by source_file, source_line) > 1
+                        then 'duplicate'
+                    when $expire_before is not null and "timestamp" < $expire_before then 'expired'
+                    else 'new'
+                end as outcome
+            from staged
+            """,
+            {"expire_before": self.expire_before},
+        )
+        for outcome, n in self.con.execute("select outcome, count(*) from outcome group by all").fetchall():
+            if outcome == "duplicate":
+                self.counts.duplicates = n
+            elif outcome == "expired":
+                self.counts.expired = n
+            else:
+                self.counts.loaded = n
+
+    def accepted(self) -> Iterator[pa.RecordBatch]:
+        if not self._staged:
+            return
+        reader = self.con.sql(
+            "select * exclude (outcome), $loaded_at::timestamptz as ingested_at from outcome "
+            "where outcome = 'new' order by source_file, source_line",
+            params={"loaded_at": self.loaded_at},
+        ).to_arrow_reader(BATCH_ROWS)
+        yield from reader
+
+    def rejected(self) -> Iterator[pa.Table]:
+        for table in self._rejects:
+            ids = pc.binary_join_element_wise(
+                table["source_file"], pc.cast(table["source_line"], pa.string()), table["reason"], table["raw_text"], "\x1f"
+            )
+            yield (
+                table.append_column("reject_id", pa.array([_sha1(x) for x in ids.to_pylist()], pa.string()))
+                .append_column("ingested_at", pa.array([self.loaded_at] * table.num_rows, pa.timestamp("us", "UTC")))
+            )
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+
+
+def _decode(lines: list[bytes]) -> tuple[pa.Array, list[int]]:
+    """Lines as an Arrow string array, plus the indexes of lines that are not valid UTF-8 (those
+    become empty strings here and dead letters in the caller)."""
+    raw = pa.array(lines, pa.binary())
+    try:
+        return raw.cast(pa.string()), []
+    except pa.ArrowInvalid:
+        pass
+    text: list[str] = []
+    bad: list[int] = []
+    for i, line in enumerate(lines):
+        try:
+            text.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            text.append("")
+            bad.append(i)
+    return pa.array(text, pa.string()), bad

@@ -1,0 +1,66 @@
+"""The dlt source for LiteLLM trace logs: `litellm_requests` (usable rows) and `litellm_rejects`
+(dead letters). Both are Arrow tables merged on their primary keys; per-file read cursors live in the
+source's dlt state, so they advance only when the load that carries them commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+
+from loaders.traces.files import Cursor, TraceFile
+from loaders.traces.normalize import Counts, Normaliser
+
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+class TracePass:
+    """Reads every new line of the given files once, however many resources ask for the result."""
+
+    def __init__(self, files: list[Path], normaliser: Normaliser) -> None:
+        self.files = files
+        self.normaliser = normaliser
+        self.done = False
+
+    @property
+    def counts(self) -> Counts:
+        return self.normaliser.counts
+
+    def run(self) -> None:
+        if self.done:
+            return
+        cursors = dlt.current.source_state().setdefault("files", {})
+        counts = self.normaliser.counts
+        for path in self.files:
+            counts.files += 1
+            key = str(path)
+            trace_file = TraceFile(path, Cursor.from_state(cursors.get(key)))
+            if trace_file.unchanged():
+                continue
+            counts.files_changed += 1
+            for chunk in trace_file.chunks():
+                self.normaliser.add(key, chunk.first_line, chunk.lines)
+            counts.held_back += trace_file.held_back
+            cursors[key] = trace_file.cursor.to_state()
+        self.normaliser.finish()
+        self.done = True
+
+
+@dlt.source(name="litellm", max_table_nesting=0)
+def litellm_traces(work: TracePass):
+    """LiteLLM (and OpenInference / OTel GenAI / custom-callback) trace files → raw request rows.
+    `work` reads the files; the caller keeps it to report the run's counts."""
+
+    @dlt.resource(name="litellm_requests", write_disposition=MERGE, primary_key="trace_hash")
+    def requests() -> Iterator[pa.RecordBatch]:
+        work.run()
+        yield from work.normaliser.accepted()
+
+    @dlt.resource(name="litellm_rejects", write_disposition=MERGE, primary_key="reject_id")
+    def rejects() -> Iterator[pa.Table]:
+        work.run()
+        yield from work.normaliser.rejected()
+
+    return requests, rejects

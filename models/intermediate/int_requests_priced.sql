@@ -1,0 +1,74 @@
+-- Each request priced at the catalogue price in effect at its timestamp.
+-- The price row is matched on provider and model name; a model given without its provider is matched
+-- on its name alone. Unknown models get the default price and pricing_status = 'default'.
+with
+
+requests as (
+    select * from {{ ref('stg_litellm__requests') }}
+),
+
+prices as (
+    select * from {{ ref('model_prices') }}
+),
+
+requests_named as (
+    select
+        *,
+        case when contains(model, '/') then split_part(model, '/', 1) end as model_provider,
+        case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end as model_name,
+    from requests
+),
+
+matched as (
+    select
+        requests_named.trace_hash,
+        prices.input_usd_per_mtok,
+        prices.output_usd_per_mtok,
+        coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok,
+    from requests_named
+    inner join prices
+        on requests_named.model_name = prices.model
+        and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
+        and requests_named."timestamp" >= prices.effective_from
+        and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
+    -- several providers may list a bare name: prefer the request's own provider, then a stable order
+    qualify row_number() over (
+        partition by requests_named.trace_hash
+        order by (prices.provider = requests_named.provider) desc nulls last, prices.provider
+    ) = 1
+),
+
+priced as (
+    select
+        requests_named.* exclude (model_provider, model_name),
+        matched.trace_hash is not null as is_catalog_priced,
+        coalesce(matched.input_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as input_usd_per_mtok,
+        coalesce(matched.output_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as output_usd_per_mtok,
+        coalesce(matched.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as cache_read_usd_per_mtok,
+        coalesce(matched.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as cache_write_usd_per_mtok,
+    from requests_named
+    left join matched
+        on requests_named.trace_hash = matched.trace_hash
+),
+
+final as (
+    select
+        * exclude (is_catalog_priced),
+        (
+            greatest(tokens_in - cache_read_tokens - cache_write_tokens, 0) * input_usd_per_mtok
+            + cache_read_tokens * cache_read_usd_per_mtok
+            + cache_write_tokens * cache_write_usd_per_mtok
+            + tokens_out * output_usd_per_mtok
+        ) / 1e6 as cost_usd,
+        -- what the cached tokens would have cost at the full input price, minus what they cost
+        (
+            cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)
+        ) / 1e6 as cache_savings_usd,
+        case when is_catalog_priced then 'catalog' else 'default' end as pricing_status,
+    from priced
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- One row per LLM request (the ProdLens `sessions` table), priced, deduplicated on trace_hash.
+with
+
+priced as (
+    select * from {{ ref('int_requests_priced') }}
+),
+
+final as (
+    select
+        -- ProdLens data model columns
+        cast(('0x' || left(trace_hash, 15)) as bigint) as id,
+        session_id,
+        developer_id,
+        "timestamp",
+        model,
+        tokens_in,
+        tokens_out,
+        latency_ms,
+        status_code,
+        accepted_flag,
+        repo_slug,
+        event_date,
+        total_tokens,
+        cost_usd,
+        diff_ratio,
+        accepted_lines,
+        trace_hash,
+        -- added columns
+        request_id,
+        tenant_id,
+        team_id,
+        api_key_alias,
+        api_key_hash,
+        org_id,
+        provider,
+        model_group,
+        call_type,
+        status,
+        error_code,
+        error_class,
+        ttft_ms,
+        cache_read_tokens,
+        cache_write_tokens,
+        cache_hit,
+        cache_savings_usd,
+        pricing_status,
+        input_usd_per_mtok,
+        output_usd_per_mtok,
+        cache_read_usd_per_mtok,
+        cache_write_usd_per_mtok,
+        proxy_cost_usd,
+        prompt_id,
+        prompt_version,
+        experiment_id,
+        variant,
+        trace_id,
+        source_file,
+        source_line,
+        ingested_at,
+        load_id,
+    from priced
+)
+
+select * from final
