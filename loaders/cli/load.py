@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
 
 from loaders.home import Home
 
@@ -17,6 +19,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     traces.add_argument("--tenant", metavar="ID", help="tenant for records that do not carry their own")
     traces.set_defaults(handler=_load_traces)
 
+    github = sources.add_parser(
+        "github",
+        help="load pull requests, commits and PR events from GitHub's REST API",
+        description="Token from GITHUB_TOKEN (optional for public repositories); API base from GITHUB_API_URL "
+        "(default https://api.github.com). Prints one summary line per repository.",
+    )
+    github.add_argument(
+        "--repo", dest="repos", action="append", required=True, metavar="OWNER/NAME",
+        help="a repository to load; repeat for several",
+    )
+    github.add_argument(
+        "--since", type=_iso_date, metavar="YYYY-MM-DD",
+        help="where a repository's first load starts (default: 90 days ago); later runs continue from the stored cursors",
+    )
+    github.set_defaults(handler=_load_github)
+
 
 def _load_traces(args: argparse.Namespace) -> int:
     from loaders.traces.load import load_traces, summary_line
@@ -24,3 +42,24 @@ def _load_traces(args: argparse.Namespace) -> int:
     counts = load_traces(Home.from_env(), args.paths, repo=args.repo, tenant=args.tenant)
     print(summary_line(counts))
     return 0
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _load_github(args: argparse.Namespace) -> int:
+    from loaders.github.load import load_github
+
+    result = load_github(Home.from_env(), args.repos, args.since)
+    for repo in result.repos:
+        if repo.ok:
+            print(repo.line())
+        else:
+            print(f"prodlens: error: {repo.line()}", file=sys.stderr)
+    if result.stop is not None:
+        raise result.stop
+    return 2 if result.failed else 0

@@ -146,7 +146,7 @@ class Normaliser:
         """Deduplicate the staged rows; afterwards `accepted()` and `rejected()` yield what is new.
         The warehouse is attached only for this step, so dlt can open it for writing afterwards."""
         if not self._staged:
-            return
+            self.add("", 1, [])  # no new lines: still create `staged` with its columns
         existing_rows = self._attach_existing()
         try:
             self._classify(existing_rows)
@@ -179,18 +179,24 @@ class Normaliser:
             else:
                 self.counts.loaded = n
 
-    def accepted(self) -> Iterator[pa.RecordBatch]:
-        if not self._staged:
-            return
+    def accepted(self) -> Iterator[pa.RecordBatch | pa.Table]:
+        """New rows as Arrow batches; an empty table when there are none, so dlt still creates the
+        table with all its columns (staging and tests can rely on it existing)."""
         reader = self.con.sql(
             "select * exclude (outcome), $loaded_at::timestamptz as ingested_at from outcome "
             "where outcome = 'new' order by source_file, source_line",
             params={"loaded_at": self.loaded_at},
         ).to_arrow_reader(BATCH_ROWS)
-        yield from reader
+        empty = True
+        for batch in reader:
+            empty = False
+            yield batch
+        if empty:
+            yield reader.schema.empty_table()
 
     def rejected(self) -> Iterator[pa.Table]:
-        for table in self._rejects:
+        """Dead letters with their reject_id; an empty table when there are none (see accepted)."""
+        for table in self._rejects or [_EMPTY_REJECTS]:
             ids = pc.binary_join_element_wise(
                 table["source_file"], pc.cast(table["source_line"], pa.string()), table["reason"], table["raw_text"], "\x1f"
             )
@@ -198,6 +204,17 @@ class Normaliser:
                 table.append_column("reject_id", pa.array([_sha1(x) for x in ids.to_pylist()], pa.string()))
                 .append_column("ingested_at", pa.array([self.loaded_at] * table.num_rows, pa.timestamp("us", "UTC")))
             )
+
+
+_EMPTY_REJECTS = pa.table(
+    {
+        "source_file": pa.array([], pa.string()),
+        "source_line": pa.array([], pa.int64()),
+        "reason": pa.array([], pa.string()),
+        "raw_text": pa.array([], pa.string()),
+        "tenant_id": pa.array([], pa.string()),
+    }
+)
 
 
 def _sha1(text: str) -> str:

@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own PRODLENS_HOME, and the CLI runs in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loaders.home import Home
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
+    """A fresh PRODLENS_HOME for one test."""
+    root = tmp_path / "home"
+    monkeypatch.setenv("PRODLENS_HOME", str(root))
+    yield Home(root)
+
+
+def prodlens(*args: str, home: Home, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the `prodlens` CLI in a subprocess against `home`."""
+    full_env = {**os.environ, "PRODLENS_HOME": str(home.root), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=full_env, cwd=REPO_ROOT
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"prodlens {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def query(home: Home, sql: str) -> list[dict]:
+    """Rows of `sql` against the published marts, via `prodlens query --format json`."""
+    return json.loads(prodlens("query", sql, "--format", "json", home=home).stdout)
+
+
+def write_jsonl(path: Path, records: list[dict | str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+    return path
