@@ -15,7 +15,7 @@ requests_named as (
     select
         *,
         case when contains(model, '/') then split_part(model, '/', 1) end as model_provider,
-        case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end as model_name,
+        case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end as model_name
     from requests
 ),
 
@@ -25,13 +25,14 @@ matched as (
         prices.input_usd_per_mtok,
         prices.output_usd_per_mtok,
         coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok,
+        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok
     from requests_named
     inner join prices
-        on requests_named.model_name = prices.model
-        and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
-        and requests_named."timestamp" >= prices.effective_from
-        and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
+        on
+            requests_named.model_name = prices.model
+            and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
+            and requests_named."timestamp" >= prices.effective_from
+            and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
     -- several providers may list a bare name: prefer the request's own provider, then a stable order
     qualify row_number() over (
         partition by requests_named.trace_hash
@@ -41,14 +42,14 @@ matched as (
 
 priced as (
     select
-        requests_named.* exclude (model_provider, model_name),
+        requests_named.* exclude (model_provider, model_name),  -- noqa: RF02
         matched.trace_hash is not null as is_catalog_priced,
         coalesce(matched.input_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as input_usd_per_mtok,
         coalesce(matched.output_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as output_usd_per_mtok,
         coalesce(matched.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
             as cache_read_usd_per_mtok,
         coalesce(matched.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
-            as cache_write_usd_per_mtok,
+            as cache_write_usd_per_mtok
     from requests_named
     left join matched
         on requests_named.trace_hash = matched.trace_hash
@@ -67,7 +68,7 @@ final as (
         (
             cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)
         ) / 1e6 as cache_savings_usd,
-        case when is_catalog_priced then 'catalog' else 'default' end as pricing_status,
+        case when is_catalog_priced then 'catalog' else 'default' end as pricing_status
     from priced
 )
 

@@ -13,7 +13,7 @@ final as (
         source_line,
         reason,
         raw_text,
-        ingested_at,
+        ingested_at
     from rejects
 )
 

@@ -57,7 +57,7 @@ final as (
         source_file,
         source_line,
         ingested_at,
-        load_id,
+        load_id
     from priced
 )
 

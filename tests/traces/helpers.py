@@ -16,7 +16,9 @@ def normalise(
     records: list[dict | str | bytes], *, repo: str | None = None, tenant: str | None = None
 ) -> tuple[list[dict], list[dict], Counts]:
     """(usable rows, dead letters, counts) for `records` given as one file's lines."""
-    lines = [r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in records]
+    lines = [
+        r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in records
+    ]
     n = Normaliser(default_repo=repo, default_tenant=tenant, loaded_at=LOADED_AT)
     try:
         n.add("/logs/test.jsonl", 1, lines)

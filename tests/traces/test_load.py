@@ -17,8 +17,14 @@ SUMMARY = re.compile(r"(\d+) lines read, (\d+) loaded, (\d+) duplicates, (\d+) d
 
 
 def rec(i: int, **extra: object) -> dict:
-    return {"id": f"req-{i}", "startTime": 1760295600 + i, "model": "gpt-4o", "prompt_tokens": 10 * i,
-            "completion_tokens": i, **extra}
+    return {
+        "id": f"req-{i}",
+        "startTime": 1760295600 + i,
+        "model": "gpt-4o",
+        "prompt_tokens": 10 * i,
+        "completion_tokens": i,
+        **extra,
+    }
 
 
 def load(home: Home, *paths: Path | str, extra: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
@@ -44,7 +50,9 @@ def test_rerun_loads_nothing_new_and_appended_lines_load_once(home: Home, tmp_pa
     assert load(home, log) == (2, 2, 0, 0)
     assert raw_count(home) == 5
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        lines = [r[0] for r in con.execute("select source_line from raw.litellm_requests order by 1").fetchall()]
+        lines = [
+            r[0] for r in con.execute("select source_line from raw.litellm_requests order by 1").fetchall()
+        ]
     assert lines == [1, 2, 3, 4, 5]
 
 
@@ -93,7 +101,7 @@ def test_dead_letters_reasons_and_reconciliation_in_marts(home: Home, tmp_path: 
         [
             rec(1),
             '{"id": "x", "startTime": 17602956',
-            '[1, 2, 3]',
+            "[1, 2, 3]",
             '"just a string"',
             json.dumps({"id": "nt", "model": "gpt-4o"}),
             json.dumps({"id": "bt", "timestamp": "not a time"}),
@@ -132,7 +140,9 @@ def test_load_twice_never_doubles_rows_in_marts(home: Home, tmp_path: Path) -> N
 
 
 def test_defaults_for_repo_and_tenant(home: Home, tmp_path: Path) -> None:
-    log = write_jsonl(tmp_path / "a.jsonl", [rec(1), rec(2, metadata={"repo": "acme/own", "tenant_id": "t2"})])
+    log = write_jsonl(
+        tmp_path / "a.jsonl", [rec(1), rec(2, metadata={"repo": "acme/own", "tenant_id": "t2"})]
+    )
     load(home, log, extra=("--repo", "Acme/Default", "--tenant", "t1"))
     prodlens("build", home=home)
     rows = query(home, "select request_id, repo_slug, tenant_id from marts.sessions order by 1")
@@ -148,8 +158,11 @@ def test_defaults_for_repo_and_tenant(home: Home, tmp_path: Path) -> None:
     [
         (("load", "traces", "/nonexistent/logs.jsonl"), "/nonexistent/logs.jsonl: no such file or directory"),
         (("load", "traces", "/nonexistent/*.jsonl"), "no files match '/nonexistent/*.jsonl'"),
-        (("load", "traces", "README.md"), "README.md: not a trace file"),
-        (("load", "traces", "sample_data/litellm", "--repo", "../etc"), "--repo '../etc' is not a plain OWNER/NAME"),
+        (("load", "traces", "pyproject.toml"), "pyproject.toml: not a trace file"),
+        (
+            ("load", "traces", "sample_data/litellm", "--repo", "../etc"),
+            "--repo '../etc' is not a plain OWNER/NAME",
+        ),
         (("load", "traces", "--bogus", "x"), "unrecognized arguments: --bogus"),
         (("query", "select 1"), "no ProdLens database at"),
         (("build",), "nothing to build"),

@@ -88,7 +88,7 @@ def test_openinference_export_shape() -> None:
             "metadata": {"developer_id": "bob@acme.dev", "session_id": "session-abc123", "repo": "Acme/API"},
         }
     )
-    assert row["timestamp"] == ts(2025, 10, 12, 19, 0, 0) .replace(microsecond=250000)
+    assert row["timestamp"] == ts(2025, 10, 12, 19, 0, 0).replace(microsecond=250000)
     assert row["model"] == "anthropic/claude-3-5-haiku-20241022"
     assert (row["tokens_in"], row["tokens_out"], row["total_tokens"]) == (100, 20, 120)
     assert row["latency_ms"] == 512.5
@@ -192,9 +192,16 @@ def test_event_date_is_utc_date() -> None:
 @pytest.mark.parametrize(
     ("record", "model", "provider"),
     [
-        ({"model": "Claude-Sonnet-4-20250514", "custom_llm_provider": "Anthropic"},
-         "anthropic/claude-sonnet-4-20250514", "anthropic"),
-        ({"model": "anthropic/claude-3-5-haiku-20241022"}, "anthropic/claude-3-5-haiku-20241022", "anthropic"),
+        (
+            {"model": "Claude-Sonnet-4-20250514", "custom_llm_provider": "Anthropic"},
+            "anthropic/claude-sonnet-4-20250514",
+            "anthropic",
+        ),
+        (
+            {"model": "anthropic/claude-3-5-haiku-20241022"},
+            "anthropic/claude-3-5-haiku-20241022",
+            "anthropic",
+        ),
         ({"model": "gpt-4o"}, "gpt-4o", None),
         ({"attributes": {"llm.model_name": "gpt-4o", "llm.provider": "openai"}}, "openai/gpt-4o", "openai"),
         ({"gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai"}, "openai/gpt-4o", "openai"),
@@ -212,29 +219,77 @@ def test_model_and_provider(record: dict, model: str, provider: str | None) -> N
     ("record", "tokens_in", "tokens_out", "cache_read", "cache_write"),
     [
         # prompt_tokens already includes cached tokens
-        ({"usage": {"prompt_tokens": 1000, "completion_tokens": 50,
-                    "prompt_tokens_details": {"cached_tokens": 400}}}, 1000, 50, 400, 0),
+        (
+            {
+                "usage": {
+                    "prompt_tokens": 1000,
+                    "completion_tokens": 50,
+                    "prompt_tokens_details": {"cached_tokens": 400},
+                }
+            },
+            1000,
+            50,
+            400,
+            0,
+        ),
         ({"prompt_tokens": 1000, "completion_tokens": 50}, 1000, 50, 0, 0),
-        ({"attributes": {"llm.token_count.prompt": 900, "llm.token_count.completion": 9,
-                         "llm.token_count.prompt_details.cache_read": 100}}, 900, 9, 100, 0),
+        (
+            {
+                "attributes": {
+                    "llm.token_count.prompt": 900,
+                    "llm.token_count.completion": 9,
+                    "llm.token_count.prompt_details.cache_read": 100,
+                }
+            },
+            900,
+            9,
+            100,
+            0,
+        ),
         # Anthropic-style input_tokens excludes cached tokens: add them
-        ({"usage": {"input_tokens": 100, "output_tokens": 10, "cache_read_input_tokens": 1000,
-                    "cache_creation_input_tokens": 50}}, 1150, 10, 1000, 50),
+        (
+            {
+                "usage": {
+                    "input_tokens": 100,
+                    "output_tokens": 10,
+                    "cache_read_input_tokens": 1000,
+                    "cache_creation_input_tokens": 50,
+                }
+            },
+            1150,
+            10,
+            1000,
+            50,
+        ),
         # guard: cached tokens larger than prompt_tokens mean it excluded them
-        ({"usage": {"prompt_tokens": 100, "completion_tokens": 1, "cache_read_input_tokens": 300}}, 400, 1, 300, 0),
+        (
+            {"usage": {"prompt_tokens": 100, "completion_tokens": 1, "cache_read_input_tokens": 300}},
+            400,
+            1,
+            300,
+            0,
+        ),
         # output from total minus input
         ({"usage": {"prompt_tokens": 70, "total_tokens": 100}}, 70, 30, 0, 0),
         # input from total minus output
         ({"usage": {"completion_tokens": 30, "total_tokens": 100}}, 70, 30, 0, 0),
         # usage_object of LiteLLM metadata
-        ({"prompt_tokens": 500, "metadata": {"usage_object": {"cache_read_input_tokens": 200}}}, 500, 0, 200, 0),
+        (
+            {"prompt_tokens": 500, "metadata": {"usage_object": {"cache_read_input_tokens": 200}}},
+            500,
+            0,
+            200,
+            0,
+        ),
         # numeric strings are fine
         ({"usage": {"prompt_tokens": "12", "completion_tokens": "3.0"}}, 12, 3, 0, 0),
         # nothing given
         ({}, 0, 0, 0, 0),
     ],
 )
-def test_token_rules(record: dict, tokens_in: int, tokens_out: int, cache_read: int, cache_write: int) -> None:
+def test_token_rules(
+    record: dict, tokens_in: int, tokens_out: int, cache_read: int, cache_write: int
+) -> None:
     row = one({"timestamp": T0, **record})
     assert (row["tokens_in"], row["tokens_out"]) == (tokens_in, tokens_out)
     assert (row["cache_read_tokens"], row["cache_write_tokens"]) == (cache_read, cache_write)
@@ -359,8 +414,13 @@ def test_diff_ratio_and_accepted_lines_ranges() -> None:
 
 
 def test_tenant_precedence() -> None:
-    assert one({"timestamp": T0, "metadata": {"tenant_id": "t1", "user_api_key_org_id": "o1"}})["tenant_id"] == "t1"
-    assert one({"timestamp": T0, "metadata": {"user_api_key_org_id": "o1"}}, tenant="cli")["tenant_id"] == "o1"
+    assert (
+        one({"timestamp": T0, "metadata": {"tenant_id": "t1", "user_api_key_org_id": "o1"}})["tenant_id"]
+        == "t1"
+    )
+    assert (
+        one({"timestamp": T0, "metadata": {"user_api_key_org_id": "o1"}}, tenant="cli")["tenant_id"] == "o1"
+    )
     assert one({"timestamp": T0}, tenant="cli")["tenant_id"] == "cli"
     assert one({"timestamp": T0})["tenant_id"] == "default"
 
@@ -375,21 +435,43 @@ def test_prompt_and_experiment_fields() -> None:
     row = one(
         {
             "timestamp": T0,
-            "metadata": {"prompt_management_metadata": {"prompt_id": "p", "prompt_version": "v2",
-                                                        "experiment_id": "e", "variant": "control"}},
+            "metadata": {
+                "prompt_management_metadata": {
+                    "prompt_id": "p",
+                    "prompt_version": "v2",
+                    "experiment_id": "e",
+                    "variant": "control",
+                }
+            },
         }
     )
-    assert (row["prompt_id"], row["prompt_version"], row["experiment_id"], row["variant"]) == ("p", "v2", "e", "control")
-    assert one({"timestamp": T0, "metadata": {"prompt_id": "top", "prompt_management_metadata": {"prompt_id": "pm"}}})[
-        "prompt_id"
-    ] == "top"
+    assert (row["prompt_id"], row["prompt_version"], row["experiment_id"], row["variant"]) == (
+        "p",
+        "v2",
+        "e",
+        "control",
+    )
+    assert (
+        one(
+            {
+                "timestamp": T0,
+                "metadata": {"prompt_id": "top", "prompt_management_metadata": {"prompt_id": "pm"}},
+            }
+        )["prompt_id"]
+        == "top"
+    )
 
 
 # --------------------------------------------------------------------------- trace hash
 def test_trace_hash_collapses_reexported_copies_without_id() -> None:
     record = {"timestamp": T0, "model": "gpt-4o", "usage": {"prompt_tokens": 5}, "developer_id": "d"}
-    reexported = {"timestamp": "2025-10-12T21:00:00+02:00", "model": "GPT-4o", "prompt_tokens": "5",
-                  "metadata": {"developer_id": "d"}, "extra": "ignored"}
+    reexported = {
+        "timestamp": "2025-10-12T21:00:00+02:00",
+        "model": "GPT-4o",
+        "prompt_tokens": "5",
+        "metadata": {"developer_id": "d"},
+        "extra": "ignored",
+    }
     rows, _, counts = normalise([record, reexported])
     assert len(rows) == 1
     assert counts.duplicates == 1

@@ -17,7 +17,7 @@ final as (
         rejects.source_line,
         rejects.reason,
         rejects.raw_text,
-        rejects.ingested_at,
+        rejects.ingested_at
     from rejects
     inner join loads
         on rejects._dlt_load_id = loads.load_id

@@ -59,7 +59,7 @@ final as (
         source_file,
         source_line,
         ingested_at,
-        _dlt_load_id as load_id,
+        _dlt_load_id as load_id
     from completed
     -- merge keeps trace_hash unique; this guards reads of a table written outside dlt
     qualify row_number() over (partition by trace_hash order by ingested_at desc, _dlt_load_id desc) = 1
