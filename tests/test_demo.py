@@ -1,0 +1,113 @@
+"""The README's first command on a fresh home: `prodlens demo` loads the bundled samples, builds every
+model and test, publishes, and prints the summary. Also checks that dbt's docs generate."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from loaders.home import Home
+from tests.conftest import REPO_ROOT, prodlens, query
+
+SAMPLES = REPO_ROOT / "sample_data" / "litellm"
+
+
+def sample_lines() -> int:
+    """Non-blank input records in the bundled samples, counted independently of the loader."""
+    total = 0
+    for path in SAMPLES.rglob("*"):
+        if path.name.endswith(".jsonl.gz"):
+            total += sum(1 for line in gzip.open(path, "rt") if line.strip())
+        elif path.suffix in {".jsonl", ".ndjson"}:
+            total += sum(1 for line in path.open() if line.strip())
+        elif path.suffix == ".json":
+            doc = json.loads(path.read_text())
+            total += len(doc) if isinstance(doc, list) else 1
+    return total
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, str]:
+    home = Home(tmp_path_factory.mktemp("demo") / "home")
+    proc = prodlens("demo", home=home)
+    return home, proc.stdout
+
+
+def test_demo_prints_summary_and_reconciles(demo_home: tuple[Home, str]) -> None:
+    home, out = demo_home
+    assert f"{sample_lines()} lines read" in out
+    for title in ("Cost by model (USD)", "Requests per developer", "Error rate"):
+        assert title in out
+    sessions = query(home, "select count(*) as n, count(distinct trace_hash) as k from marts.sessions")[0]
+    rejected = query(home, "select count(*) as n from marts.rejected_traces")[0]["n"]
+    # the September log repeats one record: read = loaded + 1 duplicate + dead letters
+    assert sessions["n"] == sessions["k"] == sample_lines() - 1 - rejected
+    assert rejected == 5
+
+
+def test_demo_marts_cover_every_shape(demo_home: tuple[Home, str]) -> None:
+    home, _ = demo_home
+    rows = query(
+        home,
+        """
+        select
+            count(*) filter (where source_file like '%openinference%') as openinference,
+            count(*) filter (where source_file like '%custom-callback%') as custom_callback,
+            count(*) filter (where source_file like '%otel-genai%') as otel,
+            count(*) filter (where source_file like '%.jsonl.gz') as gzip,
+            count(*) filter (where source_file like '%/s3/%.json') as s3_json,
+            count(*) filter (where tenant_id = 'globex') as globex,
+            count(*) filter (where pricing_status = 'default') as unpriced,
+            count(*) filter (where cost_usd is null) as no_cost
+        from marts.sessions
+        """,
+    )[0]
+    assert rows == {
+        "openinference": 150,
+        "custom_callback": 150,
+        "otel": 100,
+        "gzip": 900,
+        "s3_json": 72,
+        "globex": 60,
+        "unpriced": 0,
+        "no_cost": 0,
+    }
+
+
+def test_published_cost_matches_hand_formula_on_one_request(demo_home: tuple[Home, str]) -> None:
+    home, _ = demo_home
+    row = query(
+        home,
+        """
+        select tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, model
+        from marts.sessions
+        where model = 'anthropic/claude-sonnet-4-20250514' and cache_read_tokens > 0
+        order by trace_hash limit 1
+        """,
+    )[0]
+    expected = (
+        (row["tokens_in"] - row["cache_read_tokens"] - row["cache_write_tokens"]) * 3.0
+        + row["cache_read_tokens"] * 0.30
+        + row["cache_write_tokens"] * 3.75
+        + row["tokens_out"] * 15.0
+    ) / 1e6
+    assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_dbt_docs_generate(demo_home: tuple[Home, str]) -> None:
+    home, _ = demo_home
+    prodlens("docs", home=home)
+    catalog = json.loads((home.dbt_target / "catalog.json").read_text())
+    assert any(key.endswith(".sessions") for key in catalog["nodes"])
+    assert (home.dbt_target / "index.html").exists()
+
+
+def test_demo_is_repeatable(demo_home: tuple[Home, str]) -> None:
+    home, _ = demo_home
+    before = query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0]
+    out = prodlens("demo", home=home).stdout
+    assert "0 loaded" in out
+    assert query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0] == before
+
