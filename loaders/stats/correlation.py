@@ -191,8 +191,11 @@ def daily_series(
     Columns: tenant_id, repo_slug, event_date (datetime.date), requests, active_developers, total_tokens,
     cost_usd, commits, merged_prs, median_merge_hours; object-typed, None for missing.
     """
-    _require(requests, ["tenant_id", "repo_slug", "event_date", "developer_id", "total_tokens", "cost_usd"],
-             "requests")
+    _require(
+        requests,
+        ["tenant_id", "repo_slug", "event_date", "developer_id", "total_tokens", "cost_usd"],
+        "requests",
+    )
     lo = pd.Timestamp(window_start) if window_start is not None else None
     hi = pd.Timestamp(window_end) if window_end is not None else None
 
@@ -227,8 +230,11 @@ def daily_series(
 
     gh_by_repo: dict[Any, pd.DataFrame] = {}
     if len(github) > 0:
-        _require(github, ["repo_slug", "event_date", "commit_count", "merged_pr_count", "median_merge_hours"],
-                 "github")
+        _require(
+            github,
+            ["repo_slug", "event_date", "commit_count", "merged_pr_count", "median_merge_hours"],
+            "github",
+        )
         gh = pd.DataFrame(
             {
                 "repo_slug": github["repo_slug"],
@@ -259,8 +265,9 @@ def daily_series(
         if gh_days is not None:
             gh_full = gh_days.reindex(spine)
         else:
-            gh_full = pd.DataFrame(index=spine, columns=["commits", "merged_prs", "median_merge_hours"],
-                                   dtype=float)
+            gh_full = pd.DataFrame(
+                index=spine, columns=["commits", "merged_prs", "median_merge_hours"], dtype=float
+            )
         tokens = ai_full["total_tokens"].to_numpy(dtype=float)
         frames.append(
             pd.DataFrame(
@@ -332,15 +339,10 @@ def _correlate(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str, min_n: in
             spearman = stats.spearmanr(x, y)
         except (ValueError, FloatingPointError, ZeroDivisionError) as exc:
             return _Corr(n, reason=f"correlation failed{suffix}: {exc}")
-    values = (
-        _finite(pearson.statistic),
-        _finite(pearson.pvalue),
-        _finite(spearman.statistic),
-        _finite(spearman.pvalue),
-    )
-    if any(v is None for v in values):
+    pr, pp = _finite(pearson.statistic), _finite(pearson.pvalue)
+    sr, sp = _finite(spearman.statistic), _finite(spearman.pvalue)
+    if pr is None or pp is None or sr is None or sp is None:
         return _Corr(n, reason=f"correlation undefined{suffix}")
-    pr, pp, sr, sp = (float(v) for v in values)  # type: ignore[arg-type]
     return _Corr(n, pr, min(max(pp, 0.0), 1.0), sr, min(max(sp, 0.0), 1.0))
 
 
@@ -422,11 +424,17 @@ def correlations(
         for x_name in X_METRICS:
             for y_name in Y_METRICS:
                 for lag in range(max_lag_days + 1):
-                    raw = _correlate(*_lag_pairs(levels[x_name], levels[y_name], lag), x_name, y_name,
-                                     min_sample_size, "")
+                    raw = _correlate(
+                        *_lag_pairs(levels[x_name], levels[y_name], lag), x_name, y_name, min_sample_size, ""
+                    )
                     if detrend:
-                        rep = _correlate(*_lag_pairs(diffs[x_name], diffs[y_name], lag), x_name, y_name,
-                                         min_sample_size, " after differencing")
+                        rep = _correlate(
+                            *_lag_pairs(diffs[x_name], diffs[y_name], lag),
+                            x_name,
+                            y_name,
+                            min_sample_size,
+                            " after differencing",
+                        )
                         note = _detrended_note(raw, rep)
                     else:
                         rep, note = raw, raw.reason

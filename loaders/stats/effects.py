@@ -116,15 +116,22 @@ def _latency_row(tenant: Any, part: pd.DataFrame, created_at: datetime) -> dict[
     d, g, _se, low, high = hedges_g(a, b)
     note = None
     if na < 2 or nb < 2:
-        note = (
-            f"needs at least 2 requests with latency in each group (accepted {na}, not accepted {nb})"
-        )
+        note = f"needs at least 2 requests with latency in each group (accepted {na}, not accepted {nb})"
     elif g is None:
         note = "latency has zero variance in both groups"
     return _row(
-        tenant, "latency_cohens_d", created_at,
-        value=g, cohens_d=d, ci_low=low, ci_high=high, n_group_a=na, n_group_b=nb, n=na + nb,
-        interpretation=interpret_d(g), note=note,
+        tenant,
+        "latency_cohens_d",
+        created_at,
+        value=g,
+        cohens_d=d,
+        ci_low=low,
+        ci_high=high,
+        n_group_a=na,
+        n_group_b=nb,
+        n=na + nb,
+        interpretation=interpret_d(g),
+        note=note,
     )
 
 
@@ -142,8 +149,14 @@ def _token_row(tenant: Any, part: pd.DataFrame, created_at: datetime) -> dict[st
     else:
         value = float(accepted.mean()) / float(overall.mean())
     return _row(
-        tenant, "token_efficiency_ratio", created_at,
-        value=value, n_group_a=n_accepted, n_group_b=n_other, n=len(overall), note=note,
+        tenant,
+        "token_efficiency_ratio",
+        created_at,
+        value=value,
+        n_group_a=n_accepted,
+        n_group_b=n_other,
+        n=len(overall),
+        note=note,
     )
 
 
@@ -157,9 +170,16 @@ def _model_rows(tenant: Any, part: pd.DataFrame, created_at: datetime) -> list[d
         low, high = wilson_interval(successes, n)
         rows.append(
             _row(
-                tenant, "model_acceptance_rate", created_at,
-                model=model, value=successes / n, ci_low=low, ci_high=high,
-                n_group_a=successes, n_group_b=n - successes, n=n,
+                tenant,
+                "model_acceptance_rate",
+                created_at,
+                model=model,
+                value=successes / n,
+                ci_low=low,
+                ci_high=high,
+                n_group_a=successes,
+                n_group_b=n - successes,
+                n=n,
             )
         )
     return rows
@@ -176,8 +196,14 @@ def _growth_row(tenant: Any, part: pd.DataFrame, as_of: date, created_at: dateti
     else:
         value = (last - prev) / prev * 100
     return _row(
-        tenant, "session_growth_percent", created_at,
-        value=value, n_group_a=last, n_group_b=prev, n=last + prev, note=note,
+        tenant,
+        "session_growth_percent",
+        created_at,
+        value=value,
+        n_group_a=last,
+        n_group_b=prev,
+        n=last + prev,
+        note=note,
     )
 
 
@@ -195,8 +221,11 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date, created_at: datetime) -
     cohens_d (only for latency_cohens_d: the uncorrected d; value is Hedges' g), ci_low, ci_high,
     n_group_a, n_group_b, n, interpretation (only for latency_cohens_d), note, created_at.
     """
-    _require(requests, ["tenant_id", "event_date", "model", "accepted_flag", "latency_ms", "total_tokens"],
-             "requests")
+    _require(
+        requests,
+        ["tenant_id", "event_date", "model", "accepted_flag", "latency_ms", "total_tokens"],
+        "requests",
+    )
     frame = pd.DataFrame(
         {
             "tenant_id": requests["tenant_id"],

@@ -89,8 +89,9 @@ def experiment_results(
 
     Columns: ``EXPERIMENT_COLUMNS``, object-typed, None for missing.
     """
-    _require(requests, ["tenant_id", "experiment_id", "variant", "status", "latency_ms", "cost_usd"],
-             "requests")
+    _require(
+        requests, ["tenant_id", "experiment_id", "variant", "status", "latency_ms", "cost_usd"], "requests"
+    )
     frame = pd.DataFrame(
         {
             "tenant_id": requests["tenant_id"],

@@ -1,0 +1,320 @@
+"""Tests of loaders.stats.correlation against values computed directly with numpy/scipy."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from loaders.stats import benjamini_hochberg, correlations, daily_series
+from loaders.stats.correlation import CORRELATION_COLUMNS, SERIES_COLUMNS, X_METRICS, Y_METRICS
+
+START = date(2024, 1, 1)
+AS_OF = date(2024, 4, 1)
+CREATED = datetime(2024, 4, 1, 6, 0)
+
+
+def assert_no_nan(frame: pd.DataFrame) -> None:
+    for value in frame.to_numpy().ravel():
+        assert value is not pd.NA and value is not pd.NaT
+        if isinstance(value, float | np.floating):
+            assert math.isfinite(value), frame
+
+
+def day(i: int) -> date:
+    return START + timedelta(days=i)
+
+
+def series_frame(n: int, tenant: str = "t1", repo: str = "acme/api", **columns: object) -> pd.DataFrame:
+    """A daily series frame of n days; metrics not given are independent noise (fixed seed)."""
+    rng = np.random.default_rng(7)
+    data: dict[str, object] = {
+        "tenant_id": tenant,
+        "repo_slug": repo,
+        "event_date": [day(i) for i in range(n)],
+        "requests": rng.poisson(20, n),
+        "active_developers": rng.integers(1, 6, n),
+        "total_tokens": rng.poisson(5000, n),
+        "cost_usd": rng.gamma(2.0, 1.0, n),
+        "commits": rng.poisson(6, n),
+        "merged_prs": rng.poisson(2, n),
+        "median_merge_hours": rng.gamma(3.0, 4.0, n),
+    }
+    data.update(columns)
+    return pd.DataFrame(data)
+
+
+def run(series: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+    out = correlations(series, as_of=AS_OF, created_at=CREATED, **kwargs)  # type: ignore[arg-type]
+    assert list(out.columns) == CORRELATION_COLUMNS
+    assert_no_nan(out)
+    return out
+
+
+def pick(out: pd.DataFrame, x: str, y: str, lag: int | None = None) -> pd.DataFrame:
+    rows = out[(out["x_metric"] == x) & (out["y_metric"] == y)]
+    return rows if lag is None else rows[rows["lag_days"] == lag]
+
+
+def test_planted_lag_is_the_strongest_detrended_correlation() -> None:
+    rng = np.random.default_rng(42)
+    n, lag = 60, 3
+    walk = np.maximum(20 + np.cumsum(rng.integers(-3, 4, n)), 1)  # random-walk request counts
+    commits = rng.integers(0, 5, n)
+    commits[lag:] = 2 * walk[: n - lag] + rng.integers(-1, 2, n - lag)
+
+    requests = pd.DataFrame(
+        [
+            {
+                "tenant_id": "t1",
+                "repo_slug": "acme/api",
+                "event_date": day(i),
+                "developer_id": f"dev{rng.integers(0, 8)}",
+                "total_tokens": int(rng.integers(100, 2000)),
+                "cost_usd": float(rng.uniform(0.001, 0.05)),
+            }
+            for i in range(n)
+            for _ in range(walk[i])
+        ]
+    )
+    github = pd.DataFrame(
+        {
+            "repo_slug": "acme/api",
+            "event_date": [day(i) for i in range(n)],
+            "commit_count": commits,
+            "merged_pr_count": rng.integers(0, 3, n),
+            "median_merge_hours": rng.gamma(3.0, 4.0, n),
+        }
+    )
+    series = daily_series(requests, github)
+    assert list(series.columns) == SERIES_COLUMNS
+    assert series["requests"].tolist() == walk.tolist()
+    assert series["commits"].tolist() == commits.tolist()
+
+    out = run(series)
+    assert len(out) == len(X_METRICS) * len(Y_METRICS) * 8
+    rc = pick(out, "requests", "commits")
+    strongest = rc.loc[rc["pearson_r"].astype(float).abs().idxmax()]
+    assert strongest["lag_days"] == lag
+    assert strongest["significant"] is True
+    assert strongest["sample_size"] == n - 1 - lag
+
+    dx, dy = np.diff(walk.astype(float)), np.diff(commits.astype(float))
+    expected = stats.pearsonr(dx[: n - 1 - lag], dy[lag:])
+    expected_s = stats.spearmanr(dx[: n - 1 - lag], dy[lag:])
+    assert strongest["pearson_r"] == pytest.approx(expected.statistic)
+    assert strongest["pearson_p"] == pytest.approx(expected.pvalue)
+    assert strongest["spearman_r"] == pytest.approx(expected_s.statistic)
+    raw = stats.pearsonr(walk[: n - lag], commits[lag:])
+    assert strongest["raw_pearson_r"] == pytest.approx(raw.statistic)
+    assert strongest["raw_pearson_p"] == pytest.approx(raw.pvalue)
+
+    # The random walk makes raw levels correlate at every lag; differencing removes that.
+    off_lag = pick(out, "requests", "commits", 0).iloc[0]
+    assert off_lag["raw_pearson_r"] > 0.6
+    assert abs(off_lag["pearson_r"]) < 0.5
+
+    # BH family = all non-null tests of this tenant and repo.
+    valid = out[out["pearson_p"].notna()]
+    adjusted = stats.false_discovery_control(valid["pearson_p"].astype(float).to_numpy(), method="bh")
+    np.testing.assert_allclose(valid["pearson_p_adjusted"].astype(float).to_numpy(), adjusted)
+    expected_significant = [q is not None and q < 0.05 for q in out["pearson_p_adjusted"]]
+    assert out["significant"].tolist() == expected_significant
+
+
+def test_pure_noise_is_not_significant_after_bh() -> None:
+    out = run(series_frame(45))
+    assert out["pearson_r"].notna().sum() > 0
+    assert not out["significant"].any()
+    valid = out[out["pearson_p"].notna()]
+    assert (valid["pearson_p_adjusted"].astype(float) >= valid["pearson_p"].astype(float)).all()
+    assert (valid["spearman_p_adjusted"].astype(float) >= valid["spearman_p"].astype(float)).all()
+
+
+@pytest.mark.filterwarnings("error")
+def test_constant_series_gives_null_and_note() -> None:
+    n = 30
+    out = run(series_frame(n, commits=np.full(n, 5)), max_lag_days=2)
+    rows = pick(out, "requests", "commits")
+    assert rows["pearson_r"].isna().all() and rows["spearman_r"].isna().all()
+    assert rows["raw_pearson_r"].isna().all() and rows["pearson_p_adjusted"].isna().all()
+    assert (rows["note"] == "constant series: commits").all()
+    assert not rows["significant"].any()
+    assert pick(out, "requests", "commits", 2).iloc[0]["sample_size"] == n - 1 - 2
+    # Other pairs of the family are unaffected.
+    assert pick(out, "requests", "merged_prs")["pearson_r"].notna().all()
+
+
+@pytest.mark.filterwarnings("error")
+def test_series_constant_only_after_differencing() -> None:
+    n = 30
+    out = run(series_frame(n, requests=np.arange(10, 10 + n)), max_lag_days=2)  # a linear trend
+    rows = pick(out, "requests", "commits")
+    assert rows["pearson_r"].isna().all()
+    assert rows["raw_pearson_r"].notna().all()  # the raw levels are not constant
+    assert (rows["note"] == "constant series after differencing: requests").all()
+
+
+@pytest.mark.filterwarnings("error")
+def test_too_short_series_gives_null_and_note() -> None:
+    out = run(series_frame(10), min_sample_size=14)
+    assert out["pearson_r"].isna().all() and out["raw_pearson_r"].isna().all()
+    assert out["pearson_p_adjusted"].isna().all()
+    assert not out["significant"].any()
+    lag0 = pick(out, "requests", "commits", 0).iloc[0]
+    assert lag0["sample_size"] == 9
+    assert lag0["note"] == "too few days (9 < 14)"
+    assert pick(out, "cost_usd", "merged_prs", 7).iloc[0]["note"] == "too few days (2 < 14)"
+
+
+def test_zero_activity_days_count() -> None:
+    rng = np.random.default_rng(3)
+    n = 40
+    per_day = rng.poisson(4, n)
+    per_day[[3, 4, 10, 17, 18, 19, 25, 33]] = 0  # days without any AI request
+    requests = pd.DataFrame(
+        [
+            {
+                "tenant_id": "t1",
+                "repo_slug": "acme/api",
+                "event_date": day(i),
+                "developer_id": None if k == 0 else f"dev{k % 3}",
+                "total_tokens": 100,
+                "cost_usd": 0.01,
+            }
+            for i in range(n)
+            for k in range(per_day[i])
+        ]
+    )
+    commits = rng.poisson(3, n) + per_day  # commits follow requests, zero days included
+    github = pd.DataFrame(
+        {
+            "repo_slug": "acme/api",
+            "event_date": [day(i) for i in range(n)],
+            "commit_count": commits,
+            "merged_pr_count": rng.poisson(1, n),
+            "median_merge_hours": None,
+        }
+    )
+    series = daily_series(requests, github)
+    assert_no_nan(series)
+    assert series["event_date"].tolist() == [day(i) for i in range(n)]
+    zero_days = series[series["requests"] == 0]
+    assert zero_days["event_date"].tolist() == [day(i) for i in (3, 4, 10, 17, 18, 19, 25, 33)]
+    assert (zero_days[["active_developers", "total_tokens", "cost_usd"]] == 0).all().all()
+    expected_devs = [len({f"dev{k % 3}" for k in range(1, c)}) for c in per_day]
+    assert series["active_developers"].tolist() == expected_devs
+
+    out = run(series, max_lag_days=0)
+    row = pick(out, "requests", "commits", 0).iloc[0]
+    assert row["sample_size"] == n - 1
+    full = stats.pearsonr(np.diff(per_day.astype(float)), np.diff(commits.astype(float))).statistic
+    assert row["pearson_r"] == pytest.approx(full)
+    raw_full = stats.pearsonr(per_day, commits).statistic
+    assert row["raw_pearson_r"] == pytest.approx(raw_full)
+
+    # Dropping the zero days changes the answer: they are observations, not gaps.
+    keep = per_day > 0
+    raw_dropped = stats.pearsonr(per_day[keep], commits[keep]).statistic
+    assert abs(raw_dropped - raw_full) > 0.01
+    dropped = run(series[series["requests"] > 0], max_lag_days=0)
+    dropped_row = pick(dropped, "requests", "commits", 0).iloc[0]
+    assert dropped_row["sample_size"] < n - 1
+    assert abs(dropped_row["pearson_r"] - row["pearson_r"]) > 0.01
+    # median_merge_hours is never zero-filled: all null here, so no test.
+    assert series["median_merge_hours"].isna().all()
+    assert pick(out, "requests", "median_merge_hours")["note"].str.startswith("too few days").all()
+
+
+def test_daily_series_spine_window_and_shared_github() -> None:
+    requests = pd.DataFrame(
+        {
+            "tenant_id": ["t1", "t1", "t2", "t1", None],
+            "repo_slug": ["acme/api", "acme/api", "acme/api", "acme/web", "acme/api"],
+            "event_date": [day(5), day(8), day(7), day(20), day(6)],
+            "developer_id": ["a", None, "b", "a", "c"],
+            "total_tokens": [10, 20, 30, 40, 50],
+            "cost_usd": [0.1, 0.2, 0.3, 0.4, 0.5],
+        }
+    )
+    github = pd.DataFrame(
+        {
+            "repo_slug": ["acme/api", "acme/api", "acme/api"],
+            "event_date": [day(2), day(6), day(12)],
+            "commit_count": [1, 2, 3],
+            "merged_pr_count": [0, 1, 1],
+            "median_merge_hours": [None, 5.5, 7.0],
+        }
+    )
+    series = daily_series(requests, github, window_start=day(3), window_end=day(10))
+    assert_no_nan(series)
+    t1 = series[(series["tenant_id"] == "t1") & (series["repo_slug"] == "acme/api")]
+    # Spine: first to last activity inside the window (day 2 and day 12 of GitHub are outside).
+    assert t1["event_date"].tolist() == [day(i) for i in range(5, 9)]
+    assert t1["requests"].tolist() == [1, 0, 0, 1]
+    assert t1["active_developers"].tolist() == [1, 0, 0, 0]
+    assert t1["commits"].tolist() == [0, 2, 0, 0]
+    assert t1["median_merge_hours"].tolist() == [None, 5.5, None, None]
+    # The same repository's GitHub data serves t2, whose spine starts at the GitHub day 6.
+    t2 = series[series["tenant_id"] == "t2"]
+    assert t2["event_date"].tolist() == [day(6), day(7)]
+    assert t2["commits"].tolist() == [2, 0]
+    # acme/web has no requests in the window; the null tenant is ignored.
+    assert set(series["repo_slug"]) == {"acme/api"}
+    assert set(series["tenant_id"]) == {"t1", "t2"}
+
+    everything = daily_series(requests, github.iloc[0:0])
+    web = everything[everything["repo_slug"] == "acme/web"]
+    assert web["commits"].tolist() == [0] and web["median_merge_hours"].tolist() == [None]
+
+
+def test_detrend_false_reports_raw_values() -> None:
+    out = run(series_frame(30), detrend=False, max_lag_days=2)
+    assert not out["detrended"].any()
+    for column in ("pearson_r", "pearson_p", "spearman_r", "spearman_p"):
+        assert out[column].tolist() == out[f"raw_{column}"].tolist()
+    row = pick(out, "total_tokens", "merged_prs", 2).iloc[0]
+    frame = series_frame(30)
+    expected = stats.spearmanr(frame["total_tokens"][:28], frame["merged_prs"][2:])
+    assert row["spearman_r"] == pytest.approx(expected.statistic)
+    assert row["sample_size"] == 28
+    assert row["correlation_date"] == AS_OF and row["created_at"] == CREATED
+    assert row["window_start"] == day(0) and row["window_end"] == day(29)
+
+
+def test_families_are_adjusted_separately() -> None:
+    both = pd.concat([series_frame(30, tenant="t1"), series_frame(30, tenant="t2", repo="acme/web")])
+    out = run(both, max_lag_days=1)
+    assert len(out) == 2 * 4 * 3 * 2
+    alone = run(series_frame(30), max_lag_days=1)
+    for _, family in out.groupby(["tenant_id", "repo_slug"]):
+        assert family["pearson_p_adjusted"].tolist() == pytest.approx(alone["pearson_p_adjusted"].tolist())
+
+
+def test_empty_input() -> None:
+    empty_requests = pd.DataFrame(
+        columns=["tenant_id", "repo_slug", "event_date", "developer_id", "total_tokens", "cost_usd"]
+    )
+    series = daily_series(empty_requests, pd.DataFrame())
+    assert list(series.columns) == SERIES_COLUMNS and series.empty
+    assert run(series).empty
+
+
+def test_benjamini_hochberg_matches_scipy() -> None:
+    p = [0.01, None, 0.04, 0.03, 0.5, 0.002, float("nan"), 0.04]
+    adjusted = benjamini_hochberg(p)
+    present = [v for v in p if v is not None and not math.isnan(v)]
+    expected = iter(stats.false_discovery_control(present, method="bh"))
+    for value, q in zip(p, adjusted, strict=True):
+        if value is None or math.isnan(value):
+            assert q is None
+        else:
+            assert q == pytest.approx(next(expected))
+    # Hand check of the step-up rule: sorted p 0.002, 0.01, 0.03, 0.04, 0.04, 0.5 (m = 6).
+    assert adjusted[0] == pytest.approx(min(0.01 * 6 / 2, 0.03 * 6 / 3, 0.04 * 6 / 5))
+    assert benjamini_hochberg([None, None]) == [None, None]
+    assert benjamini_hochberg([]) == []
