@@ -10,12 +10,18 @@ from loaders.home import Home
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    load = commands.add_parser("load", help="load raw data (LiteLLM traces, GitHub) into the working database")
+    load = commands.add_parser(
+        "load", help="load raw data (LiteLLM traces, GitHub) into the working database"
+    )
     sources = load.add_subparsers(dest="source", required=True, metavar="SOURCE")
 
     traces = sources.add_parser("traces", help="load LiteLLM JSONL/JSON trace logs")
-    traces.add_argument("paths", nargs="+", metavar="PATH", help="a file, a directory (searched recursively) or a glob")
-    traces.add_argument("--repo", metavar="OWNER/NAME", help="repository for records that do not name their own")
+    traces.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a file, a directory (searched recursively) or a glob"
+    )
+    traces.add_argument(
+        "--repo", metavar="OWNER/NAME", help="repository for records that do not name their own"
+    )
     traces.add_argument("--tenant", metavar="ID", help="tenant for records that do not carry their own")
     traces.set_defaults(handler=_load_traces)
 
@@ -26,11 +32,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(default https://api.github.com). Prints one summary line per repository.",
     )
     github.add_argument(
-        "--repo", dest="repos", action="append", required=True, metavar="OWNER/NAME",
+        "--repo",
+        dest="repos",
+        action="append",
+        required=True,
+        metavar="OWNER/NAME",
         help="a repository to load; repeat for several",
     )
     github.add_argument(
-        "--since", type=_iso_date, metavar="YYYY-MM-DD",
+        "--since",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
         help="where a repository's first load starts (default: 90 days ago); later runs continue from the stored cursors",
     )
     github.set_defaults(handler=_load_github)

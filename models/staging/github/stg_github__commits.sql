@@ -1,0 +1,39 @@
+-- GitHub commits on each repository's default branch from completed dlt loads, one row per (repo_slug, sha).
+with
+
+commits as (
+    select * from {{ github_source('commits') }}
+),
+
+loads as (
+    select * from {{ github_source('_dlt_loads') }}
+),
+
+completed as (
+    select commits.*
+    from commits
+    inner join loads
+        on commits._dlt_load_id = loads.load_id
+    where loads.status = 0
+),
+
+final as (
+    select
+        repo_slug,
+        sha,
+        author_name,
+        author_email_hash,
+        authored_at,
+        committed_at,
+        author_login,
+        author_type,
+        committer_login,
+        parent_count,
+        html_url,
+        _dlt_load_id as load_id,
+        to_timestamp(cast(_dlt_load_id as double)) as loaded_at
+    from completed
+    qualify row_number() over (partition by repo_slug, sha order by _dlt_load_id desc) = 1
+)
+
+select * from final

@@ -1,0 +1,16 @@
+-- Keyed hashes of the trace developer ids that look like e-mail addresses (written by the GitHub loader).
+with
+
+hashes as (
+    select * from {{ github_source('developer_email_hashes') }}
+),
+
+final as (
+    select
+        developer_id,
+        email_hash,
+        hashed_at,
+    from hashes
+)
+
+select * from final
