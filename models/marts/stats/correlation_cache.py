@@ -1,0 +1,99 @@
+"""marts.correlation_cache: lagged Pearson and Spearman correlations of daily AI use against delivery
+outcomes, per tenant and repository, with Benjamini–Hochberg adjusted p-values.
+
+The statistics are loaders.stats.correlation.correlations (covered by pytest, since dbt unit tests do not
+run Python models); this model feeds it marts.correlation_series and the vars max_lag_days (7),
+min_sample_size (14), correlation_detrend (true: first differences) and correlation_fdr (0.05), and fixes
+the column types so that all-null columns stay typed.
+"""
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("tenant_id", pa.string()),
+        ("repo_slug", pa.string()),
+        ("x_metric", pa.string()),
+        ("y_metric", pa.string()),
+        ("lag_days", pa.int32()),
+        ("correlation_date", pa.date32()),
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),
+        ("sample_size", pa.int32()),
+        ("pearson_r", pa.float64()),
+        ("pearson_p", pa.float64()),
+        ("spearman_r", pa.float64()),
+        ("spearman_p", pa.float64()),
+        ("raw_pearson_r", pa.float64()),
+        ("raw_pearson_p", pa.float64()),
+        ("raw_spearman_r", pa.float64()),
+        ("raw_spearman_p", pa.float64()),
+        ("pearson_p_adjusted", pa.float64()),
+        ("spearman_p_adjusted", pa.float64()),
+        ("significant", pa.bool_()),
+        ("fdr", pa.float64()),
+        ("detrended", pa.bool_()),
+        ("note", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _text(value):
+    text = "" if value is None else str(value).strip()
+    return None if text.lower() in ("", "none", "null") else text
+
+
+def _flag(value):
+    text = _text(value)
+    return text is None or text.lower() in ("true", "1", "yes")
+
+
+def _to_arrow(frame, schema):
+    """An Arrow table with exactly `schema`: explicit types, so all-null columns keep their type."""
+    return pa.table(
+        {field.name: pa.array(frame[field.name].tolist(), type=field.type) for field in schema}, schema=schema
+    )
+
+
+def _as_of(as_of, window_end, series):
+    """The run's as-of date: var stats_as_of, else var stats_window_end, else the last day of the series."""
+    text = _text(as_of) or _text(window_end)
+    if text is not None:
+        return date.fromisoformat(text)
+    days = pd.to_datetime(series["event_date"]).dropna()
+    return days.max().date() if len(days) else datetime.now(UTC).date()
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt finds the config keys a Python model uses by parsing its dbt.config.get() calls, and misses calls
+    # nested in expressions such as int(x or 7): read every key in a plain assignment.
+    max_lag_days = dbt.config.get("max_lag_days")
+    min_sample_size = dbt.config.get("min_sample_size")
+    detrend = dbt.config.get("correlation_detrend")
+    fdr = dbt.config.get("correlation_fdr")
+    as_of = dbt.config.get("stats_as_of")
+    window_end = dbt.config.get("stats_window_end")
+    run_started_at = dbt.config.get("run_started_at")
+    # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
+    # submodule first can deadlock with one importing the package (Python's per-module import locks).
+    from loaders.stats import correlations
+
+    series = dbt.ref("correlation_series").df()
+    started = _text(run_started_at)
+    fdr = float(_text(fdr) or 0.05)
+    result = correlations(
+        series,
+        max_lag_days=int(_text(max_lag_days) or 7),
+        min_sample_size=int(_text(min_sample_size) or 14),
+        detrend=_flag(detrend),
+        fdr=fdr,
+        as_of=_as_of(as_of, window_end, series),
+        created_at=datetime.fromisoformat(started) if started else datetime.now(UTC),
+    )
+    result["fdr"] = fdr
+    return _to_arrow(result, SCHEMA)

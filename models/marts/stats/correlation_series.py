@@ -1,0 +1,68 @@
+"""marts.correlation_series: the daily series behind marts.correlation_cache, one row per tenant, repository
+and day of a continuous date spine (days without activity are zeros, not dropped).
+
+The logic is loaders.stats.correlation.daily_series (covered by pytest); this model only feeds it requests
+(marts.sessions) and per-repository GitHub days (marts.daily_github_metrics), restricted to the optional
+window vars stats_window_start / stats_window_end, and fixes the column types.
+"""
+
+from datetime import date
+
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("tenant_id", pa.string()),
+        ("repo_slug", pa.string()),
+        ("event_date", pa.date32()),
+        ("requests", pa.int64()),
+        ("active_developers", pa.int64()),
+        ("total_tokens", pa.float64()),
+        ("cost_usd", pa.float64()),
+        ("commits", pa.int64()),
+        ("merged_prs", pa.int64()),
+        ("median_merge_hours", pa.float64()),
+    ]
+)
+
+
+def _optional_date(value):
+    text = "" if value is None else str(value).strip()
+    return None if text.lower() in ("", "none", "null") else date.fromisoformat(text)
+
+
+def _to_arrow(frame, schema):
+    """An Arrow table with exactly `schema`: explicit types, so all-null columns keep their type."""
+    return pa.table(
+        {field.name: pa.array(frame[field.name].tolist(), type=field.type) for field in schema}, schema=schema
+    )
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt finds the config keys a Python model uses by parsing its dbt.config.get() calls, and misses calls
+    # nested in expressions such as int(x or 7): read every key in a plain assignment.
+    window_start = dbt.config.get("stats_window_start")
+    window_end = dbt.config.get("stats_window_end")
+    # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
+    # submodule first can deadlock with one importing the package (Python's per-module import locks).
+    from loaders.stats import daily_series
+
+    requests = (
+        dbt.ref("sessions")
+        .filter("tenant_id is not null and repo_slug is not null")
+        .project("tenant_id, repo_slug, event_date, developer_id, total_tokens, cost_usd")
+        .df()
+    )
+    github = (
+        dbt.ref("daily_github_metrics")
+        .project("repo_slug, event_date, commit_count, merged_pr_count, median_merge_hours")
+        .df()
+    )
+    series = daily_series(
+        requests,
+        github,
+        window_start=_optional_date(window_start),
+        window_end=_optional_date(window_end),
+    )
+    return _to_arrow(series, SCHEMA)

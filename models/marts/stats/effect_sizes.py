@@ -1,0 +1,84 @@
+"""marts.effect_sizes: effect sizes of AI use per tenant (long format: one row per tenant, metric and, for
+model_acceptance_rate, model).
+
+The statistics are loaders.stats.effects.effect_sizes (covered by pytest, since dbt unit tests do not run
+Python models): Hedges' g of latency for accepted vs. not-accepted requests with a 95% CI, the token
+efficiency ratio, Wilson 95% intervals of each model's acceptance rate, and session growth over the last
+7 days against the 7 before. This model feeds it marts.sessions (restricted to the optional window vars
+stats_window_start / stats_window_end) and fixes the column types.
+"""
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("tenant_id", pa.string()),
+        ("metric", pa.string()),
+        ("model", pa.string()),
+        ("value", pa.float64()),
+        ("cohens_d", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("n_group_a", pa.int64()),
+        ("n_group_b", pa.int64()),
+        ("n", pa.int64()),
+        ("interpretation", pa.string()),
+        ("note", pa.string()),
+        ("as_of", pa.date32()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _text(value):
+    text = "" if value is None else str(value).strip()
+    return None if text.lower() in ("", "none", "null") else text
+
+
+def _to_arrow(frame, schema):
+    """An Arrow table with exactly `schema`: explicit types, so all-null columns keep their type."""
+    return pa.table(
+        {field.name: pa.array(frame[field.name].tolist(), type=field.type) for field in schema}, schema=schema
+    )
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt finds the config keys a Python model uses by parsing its dbt.config.get() calls, and misses calls
+    # nested in expressions such as int(x or 7): read every key in a plain assignment.
+    window_start = dbt.config.get("stats_window_start")
+    window_end = dbt.config.get("stats_window_end")
+    as_of_var = dbt.config.get("stats_as_of")
+    run_started_at = dbt.config.get("run_started_at")
+    # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
+    # submodule first can deadlock with one importing the package (Python's per-module import locks).
+    from loaders.stats import effect_sizes
+
+    start, end = _text(window_start), _text(window_end)
+    conditions = ["tenant_id is not null"]
+    if start:
+        conditions.append(f"event_date >= date '{date.fromisoformat(start)}'")
+    if end:
+        conditions.append(f"event_date <= date '{date.fromisoformat(end)}'")
+    requests = (
+        dbt.ref("sessions")
+        .filter(" and ".join(conditions))
+        .project("tenant_id, event_date, model, accepted_flag, latency_ms, total_tokens")
+        .df()
+    )
+    # As of var stats_as_of, else stats_window_end, else the last day with requests (the data's as-of date).
+    as_of_text = _text(as_of_var) or end
+    if as_of_text:
+        as_of = date.fromisoformat(as_of_text)
+    elif requests["event_date"].notna().any():
+        as_of = pd.to_datetime(requests["event_date"]).max().date()
+    else:
+        as_of = datetime.now(UTC).date()
+    started = _text(run_started_at)
+    created_at = datetime.fromisoformat(started) if started else datetime.now(UTC)
+    result = effect_sizes(requests, as_of=as_of, created_at=created_at)
+    result["as_of"] = as_of
+    return _to_arrow(result, SCHEMA)
