@@ -1,0 +1,123 @@
+{#-
+    Helpers shared by the analytics marts (models/marts/analytics). Each rule is written once here.
+-#}
+
+{#- The dbt run's start time as a timestamptz: the `created_at` of every row a run writes. -#}
+{% macro analytics_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+{%- endmacro %}
+
+
+{#-
+    First day an incremental analytics mart reprocesses (a scalar subquery). It is the earlier of
+      * the mart's latest day minus `analytics_lookback_days` (late data within the look-back window), and
+      * the earliest day of any source row loaded after the mart's watermark (`max(source_loaded_at)`,
+        the newest `ingested_at` the mart has seen), so data arriving later than the window is absorbed too.
+    Everything from that day on is recomputed from its source rows, which is why a full refresh and an
+    incremental run give the same result.
+-#}
+{% macro analytics_incremental_start(
+    source_relation, source_date='event_date', target_date='event_date', source_loaded='ingested_at'
+) -%}
+    (
+        select
+            coalesce(
+                least(
+                    max(cast({{ target_date }} as date)) - cast({{ var('analytics_lookback_days') }} as integer),
+                    (
+                        select min(cast(src.{{ source_date }} as date))
+                        from {{ source_relation }} as src
+                        where src.{{ source_loaded }} > (select max(wm.source_loaded_at) from {{ this }} as wm)
+                    )
+                ),
+                date '1900-01-01'
+            )
+        from {{ this }}
+    )
+{%- endmacro %}
+
+
+{#-
+    Cost of a request's tokens at the given prices (USD per million tokens), the foundation's formula:
+    ((tokens_in - cache_read - cache_write) * input + cache_read * cache_read_price
+      + cache_write * cache_write_price + tokens_out * output) / 1e6.
+    Written in the same order of operations as int_requests_priced, so re-pricing a request at its own
+    model's prices gives exactly its cost_usd.
+-#}
+{% macro analytics_token_cost(input_price, output_price, cache_read_price, cache_write_price) -%}
+    (
+        greatest(tokens_in - cache_read_tokens - cache_write_tokens, 0) * {{ input_price }}
+        + cache_read_tokens * {{ cache_read_price }}
+        + cache_write_tokens * {{ cache_write_price }}
+        + tokens_out * {{ output_price }}
+    ) / 1e6
+{%- endmacro %}
+
+
+{#- Round an amount down to the cent (exactly: through DECIMAL, so 0.29 never becomes 0.28). -#}
+{% macro round_down_to_cent(amount) -%}
+    cast(floor(cast({{ amount }} as decimal(38, 9)) * 100) / 100 as decimal(18, 2))
+{%- endmacro %}
+
+
+{#-
+    The analytics design's conservative savings rule: savings rounded down to the cent, shown as 0 when
+    they are below 1% of the baseline cost (negative savings therefore show as 0). DECIMAL(18, 2).
+-#}
+{% macro conservative_savings(savings, baseline) -%}
+    case
+        when
+            coalesce({{ baseline }}, 0) > 0
+            and {{ round_down_to_cent(savings) }} >= 0.01 * {{ baseline }}
+            then {{ round_down_to_cent(savings) }}
+        else cast(0 as decimal(18, 2))
+    end
+{%- endmacro %}
+
+
+{#-
+    Savings percentage rounded down to the whole percent, from the conservative (shown) savings:
+    floor(100 * shown_savings / baseline); 0 when there is no baseline cost. The 1e-9 absorbs binary
+    floating-point noise (100 * 0.29 = 28.999999999999996) and never moves a real value across a percent.
+-#}
+{% macro conservative_savings_percentage(savings, baseline) -%}
+    case
+        when coalesce({{ baseline }}, 0) > 0
+            then cast(floor(100 * cast({{ conservative_savings(savings, baseline) }} as double) / {{ baseline }} + 1e-9) as integer)
+        else 0
+    end
+{%- endmacro %}
+
+
+{#-
+    Trend of a quantity between two equal windows: `increasing` / `decreasing` when the recent window differs
+    from the earlier one by more than `trend_stable_pct` percent of the earlier one's magnitude, else `stable`.
+    With an earlier value of 0: `stable` when the recent one is 0 too, else its sign decides.
+-#}
+{% macro trend_direction(recent, earlier) -%}
+    case
+        when coalesce({{ earlier }}, 0) = 0 and coalesce({{ recent }}, 0) = 0 then 'stable'
+        when coalesce({{ earlier }}, 0) = 0 and {{ recent }} > 0 then 'increasing'
+        when coalesce({{ earlier }}, 0) = 0 then 'decreasing'
+        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) > {{ var('trend_stable_pct') }} / 100.0 then 'increasing'
+        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) < -{{ var('trend_stable_pct') }} / 100.0 then 'decreasing'
+        else 'stable'
+    end
+{%- endmacro %}
+
+
+{#- A list of model names for SQL, lower case (`[]` when empty): used for policy_models. -#}
+{% macro analytics_model_list(models) -%}
+    {%- if models is string -%}{%- set models = [models] -%}{%- endif -%}
+    cast([{% for m in (models or []) %}'{{ m | lower | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}] as varchar[])
+{%- endmacro %}
+
+
+{#- GitHub rows to keep in productivity metrics: bots are left out unless var include_bots is true. -#}
+{% macro analytics_exclude_bots(is_bot_column) -%}
+    {%- if var('include_bots', false) -%}
+        true
+    {%- else -%}
+        not coalesce({{ is_bot_column }}, false)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,345 @@
+{#-
+    THE definition of the ProdLens report's metrics, written once.
+
+    `report_metrics_sql(windows, requests, pull_requests, commits, policy_models)` returns one SELECT that
+    computes every report metric for every row of `windows`. Two models compile it in the same dbt run:
+
+      * marts.report_metrics      windows = every week, month and the whole span of each tenant and repo;
+      * marts.metric_queries      windows = one window taken from query parameters ($tenant_id, $repo_slug,
+                                  $since, $until, $policy_models), stored as SQL text in the published
+                                  database, where loaders.metrics.report_metrics() (and `prodlens report`)
+                                  execute it for any --since/--until window.
+
+    So the mart and the report run the same compiled SQL and cannot disagree.
+
+    Arguments:
+      windows        SQL of a relation with tenant_id, repo_slug, period_type, period_start, period_end
+                     (dates, both inclusive). It may select from `report_bounds` (tenant_id, repo_slug,
+                     first_activity_date, last_activity_date), defined by this macro.
+      requests       relation of requests (marts.sessions columns).
+      pull_requests  relation of pull requests (marts.pull_requests columns).
+      commits        relation of commits (marts.commits columns).
+      policy_models  SQL expression of a VARCHAR[] of policy models (`provider/name` or bare names).
+
+    A request belongs to a window when its tenant and repository match and its UTC event_date is in
+    [period_start, period_end]. Pull requests and commits belong to a repository, not to a tenant: a
+    tenant's report for a repository counts that repository's GitHub activity. Bots are left out
+    unless var include_bots is true.
+-#}
+{% macro report_metrics_sql(windows, requests, pull_requests, commits, policy_models) -%}
+with
+
+report_requests as (
+    select
+        tenant_id,
+        repo_slug,
+        event_date,
+        date_trunc('hour', timezone('UTC', "timestamp")) as active_hour,
+        developer_id,
+        latency_ms,
+        status,
+        accepted_flag,
+        total_tokens,
+        accepted_lines,
+        diff_ratio,
+        cost_usd,
+        lower(model) as model,
+        lower(case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end)
+            as model_name,
+    from {{ requests }}
+    where repo_slug is not null
+),
+
+report_pull_requests as (
+    select
+        repo_slug,
+        cast(timezone('UTC', created_at) as date) as created_date,
+        cast(timezone('UTC', merged_at) as date) as merged_date,
+        cast(timezone('UTC', coalesce(closed_at, merged_at)) as date) as closed_date,
+        coalesce(cast(reopened as boolean), false) as was_reopened,
+        merge_hours,
+    from {{ pull_requests }}
+    where {{ analytics_exclude_bots('is_bot') }}
+),
+
+report_commits as (
+    select
+        repo_slug,
+        cast(timezone('UTC', "timestamp") as date) as commit_date,
+    from {{ commits }}
+    where {{ analytics_exclude_bots('is_bot') }}
+),
+
+report_bounds as (
+    select
+        pairs.tenant_id,
+        pairs.repo_slug,
+        least(pairs.first_request_date, github.first_github_date) as first_activity_date,
+        greatest(pairs.last_request_date, github.last_github_date) as last_activity_date,
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            min(event_date) as first_request_date,
+            max(event_date) as last_request_date,
+        from report_requests
+        group by all
+    ) as pairs
+    left join (
+        select
+            repo_slug,
+            min(activity_date) as first_github_date,
+            max(activity_date) as last_github_date,
+        from (
+            select repo_slug, created_date as activity_date from report_pull_requests
+            union all
+            select repo_slug, closed_date from report_pull_requests
+            union all
+            select repo_slug, commit_date from report_commits
+        )
+        group by all
+    ) as github
+        on pairs.repo_slug = github.repo_slug
+),
+
+report_windows as (
+    select
+        tenant_id,
+        repo_slug,
+        period_type,
+        cast(period_start as date) as period_start,
+        cast(period_end as date) as period_end,
+    from ({{ windows }})
+),
+
+report_policy as (
+    select list_transform({{ policy_models }}, lambda m: lower(m)) as policy_models
+),
+
+request_figures as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        count(report_requests.event_date) as request_count,
+        count(distinct report_requests.active_hour) as active_hours,
+        count(distinct report_requests.developer_id) as active_developers,
+        quantile_cont(report_requests.latency_ms, 0.5) as median_latency_ms,
+        count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
+        coalesce(sum(report_requests.accepted_flag), 0) as accepted_count,
+        coalesce(sum(report_requests.total_tokens), 0) as total_tokens,
+        sum(report_requests.accepted_lines) as accepted_lines,
+        avg(report_requests.diff_ratio) as mean_diff_ratio,
+        count(report_requests.diff_ratio) as diff_ratio_count,
+        count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
+        count(report_requests.event_date) filter (
+            where
+                list_contains(report_policy.policy_models, report_requests.model)
+                or list_contains(report_policy.policy_models, report_requests.model_name)
+        ) as policy_model_requests,
+        coalesce(sum(report_requests.cost_usd), 0) as total_cost_usd,
+    from report_windows
+    left join report_requests
+        on report_windows.tenant_id = report_requests.tenant_id
+        and report_windows.repo_slug = report_requests.repo_slug
+        and report_requests.event_date between report_windows.period_start and report_windows.period_end
+    cross join report_policy
+    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+pull_request_figures as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        count(*) filter (
+            where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
+        ) as merged_pr_count,
+        quantile_cont(report_pull_requests.merge_hours, 0.5) filter (
+            where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
+        ) as median_merge_hours,
+        quantile_cont(report_pull_requests.merge_hours, 0.9) filter (
+            where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
+        ) as p90_merge_hours,
+        count(*) filter (
+            where report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
+        ) as closed_pr_count,
+        count(*) filter (
+            where
+                report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
+                and report_pull_requests.was_reopened
+        ) as reopened_closed_pr_count,
+    from report_windows
+    left join report_pull_requests
+        on report_windows.repo_slug = report_pull_requests.repo_slug
+        and (
+            report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
+            or report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
+        )
+    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+commit_figures as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        count(report_commits.commit_date) as commit_count,
+        count(distinct report_commits.commit_date) as commit_days,
+    from report_windows
+    left join report_commits
+        on report_windows.repo_slug = report_commits.repo_slug
+        and report_commits.commit_date between report_windows.period_start and report_windows.period_end
+    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+report_final as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        report_windows.period_end,
+        date_diff('day', report_windows.period_start, report_windows.period_end) + 1 as days_in_period,
+        date_diff(
+            'day', date_trunc('week', report_windows.period_start), date_trunc('week', report_windows.period_end)
+        ) // 7 + 1 as weeks_in_period,
+        -- AI interaction velocity
+        request_figures.request_count,
+        request_figures.active_hours,
+        request_figures.active_developers,
+        request_figures.median_latency_ms,
+        request_figures.request_count / nullif(request_figures.active_hours, 0) as requests_per_active_hour,
+        -- acceptance, policy, errors
+        request_figures.accepted_count,
+        request_figures.accepted_count / nullif(request_figures.request_count, 0) as acceptance_rate,
+        case
+            when len((select policy_models from report_policy)) > 0
+                then request_figures.policy_model_requests / nullif(request_figures.request_count, 0)
+        end as model_selection_accuracy,
+        request_figures.error_count,
+        request_figures.error_count / nullif(request_figures.request_count, 0) as error_rate,
+        -- token efficiency
+        request_figures.total_tokens,
+        request_figures.accepted_lines,
+        request_figures.total_tokens / nullif(request_figures.accepted_count, 0) as tokens_per_accepted_request,
+        request_figures.total_tokens / nullif(request_figures.accepted_lines, 0) as tokens_per_accepted_line,
+        -- acceptance quality
+        request_figures.diff_ratio_count,
+        request_figures.mean_diff_ratio,
+        request_figures.diff_ratio_ge_07_count / nullif(request_figures.diff_ratio_count, 0)
+            as diff_ratio_share_ge_07,
+        -- GitHub outcomes
+        pull_request_figures.merged_pr_count,
+        pull_request_figures.merged_pr_count
+        / (
+            date_diff(
+                'day', date_trunc('week', report_windows.period_start), date_trunc('week', report_windows.period_end)
+            ) // 7 + 1
+        ) as pr_throughput_per_week,
+        commit_figures.commit_count,
+        commit_figures.commit_days,
+        commit_figures.commit_count / nullif(commit_figures.commit_days, 0) as commits_per_active_day,
+        pull_request_figures.median_merge_hours,
+        pull_request_figures.p90_merge_hours,
+        pull_request_figures.closed_pr_count,
+        pull_request_figures.reopened_closed_pr_count,
+        pull_request_figures.reopened_closed_pr_count / nullif(pull_request_figures.closed_pr_count, 0)
+            as rework_rate,
+        -- cost
+        request_figures.total_cost_usd,
+        request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr,
+    from report_windows
+    inner join request_figures
+        on report_windows.tenant_id = request_figures.tenant_id
+        and report_windows.repo_slug = request_figures.repo_slug
+        and report_windows.period_type = request_figures.period_type
+        and report_windows.period_start = request_figures.period_start
+    inner join pull_request_figures
+        on report_windows.tenant_id = pull_request_figures.tenant_id
+        and report_windows.repo_slug = pull_request_figures.repo_slug
+        and report_windows.period_type = pull_request_figures.period_type
+        and report_windows.period_start = pull_request_figures.period_start
+    inner join commit_figures
+        on report_windows.tenant_id = commit_figures.tenant_id
+        and report_windows.repo_slug = commit_figures.repo_slug
+        and report_windows.period_type = commit_figures.period_type
+        and report_windows.period_start = commit_figures.period_start
+)
+
+select * from report_final
+{%- endmacro %}
+
+
+{#- The windows of marts.report_metrics: every calendar week (Monday–Sunday) and month from each tenant and
+    repository's first to last activity day, and the whole span (`all`). -#}
+{% macro report_mart_windows_sql() -%}
+    select
+        tenant_id,
+        repo_slug,
+        'week' as period_type,
+        cast(week_start as date) as period_start,
+        cast(week_start as date) + 6 as period_end,
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            unnest(
+                generate_series(
+                    date_trunc('week', first_activity_date), date_trunc('week', last_activity_date), interval 1 week
+                )
+            ) as week_start,
+        from report_bounds
+    )
+    union all
+    select
+        tenant_id,
+        repo_slug,
+        'month' as period_type,
+        cast(month_start as date) as period_start,
+        last_day(cast(month_start as date)) as period_end,
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            unnest(
+                generate_series(
+                    date_trunc('month', first_activity_date), date_trunc('month', last_activity_date), interval 1 month
+                )
+            ) as month_start,
+        from report_bounds
+    )
+    union all
+    select
+        tenant_id,
+        repo_slug,
+        'all' as period_type,
+        first_activity_date as period_start,
+        last_activity_date as period_end,
+    from report_bounds
+{%- endmacro %}
+
+
+{#- The single window of a report: the parameters $tenant_id, $repo_slug, $since and $until (dates, inclusive;
+    null = the pair's first / last activity day, so since = until = null gives the mart's `all` row). -#}
+{% macro report_parameter_window_sql() -%}
+    select
+        params.tenant_id,
+        params.repo_slug,
+        'custom' as period_type,
+        coalesce(params.since, report_bounds.first_activity_date) as period_start,
+        coalesce(params.until, report_bounds.last_activity_date) as period_end,
+    from (
+        select
+            cast($tenant_id as varchar) as tenant_id,
+            cast($repo_slug as varchar) as repo_slug,
+            cast($since as date) as since,
+            cast($until as date) as until,
+    ) as params
+    left join report_bounds
+        on params.tenant_id = report_bounds.tenant_id
+        and params.repo_slug = report_bounds.repo_slug
+{%- endmacro %}

@@ -1,0 +1,39 @@
+-- One row per tenant, UTC day and developer: the ProdLens daily session metrics.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'event_date'],
+    )
+}}
+
+with
+
+requests as (
+    select * from {{ ref('int_analytics__requests') }}
+    {% if is_incremental() %}
+    where event_date >= {{ analytics_incremental_start(ref('int_analytics__requests')) }}
+    {% endif %}
+),
+
+final as (
+    select
+        tenant_id,
+        event_date,
+        developer_id,
+        count(distinct session_key) as session_count,
+        count(*) as request_count,
+        sum(total_tokens) as total_tokens,
+        sum(accepted_flag) as accepted_count,
+        count(*) filter (where is_error) as error_count,
+        quantile_cont(latency_ms, 0.5) as median_latency_ms,
+        quantile_cont(latency_ms, 0.95) as p95_latency_ms,
+        sum(cost_usd) as cost_usd,
+        sum(cache_read_tokens) as cache_read_tokens,
+        max(ingested_at) as source_loaded_at,
+        {{ analytics_run_started_at() }} as created_at,
+    from requests
+    group by tenant_id, event_date, developer_id
+)
+
+select * from final

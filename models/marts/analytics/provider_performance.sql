@@ -1,0 +1,100 @@
+-- One row per tenant, provider, aggregation level (hourly, daily, weekly, monthly) and period.
+-- Every figure is computed from the period's own requests (percentiles are exact, never averages of
+-- smaller periods).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'aggregation_level', 'period_start'],
+    )
+}}
+
+{%- set levels = [('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')] %}
+
+with
+
+requests as (
+    select * from {{ ref('int_analytics__requests') }}
+),
+
+{% if is_incremental() %}
+
+window_start as (
+    select {{ analytics_incremental_start(ref('int_analytics__requests'), target_date='period_start') }} as first_day
+),
+
+-- from the start of the earliest week or month that contains the first reprocessed day, so every
+-- period rebuilt below is rebuilt from all of its requests
+scoped as (
+    select requests.*
+    from requests
+    cross join window_start
+    where
+        requests."timestamp"
+        >= least(date_trunc('week', window_start.first_day), date_trunc('month', window_start.first_day))
+),
+
+{% else %}
+
+scoped as (
+    select * from requests
+),
+
+{% endif %}
+
+periods as (
+    {%- for level, unit in levels %}
+    select
+        tenant_id,
+        provider,
+        '{{ level }}' as aggregation_level,
+        date_trunc('{{ unit }}', "timestamp") as period_start,
+        date_trunc('{{ unit }}', "timestamp") + interval 1 {{ unit }} as period_end,
+        count(*) as total_executions,
+        count(*) filter (where not is_error) as successful_executions,
+        count(*) filter (where is_error) as failed_executions,
+        round(100.0 * count(*) filter (where not is_error) / count(*), 2) as success_rate,
+        avg(latency_ms) as avg_duration_ms,
+        quantile_cont(latency_ms, 0.5) as p50_duration_ms,
+        quantile_cont(latency_ms, 0.95) as p95_duration_ms,
+        quantile_cont(latency_ms, 0.99) as p99_duration_ms,
+        avg(ttft_ms) as avg_ttft_ms,
+        avg(total_tokens) as avg_tokens_per_task,
+        avg(cost_usd) as avg_cost_per_task,
+        sum(cost_usd) as total_cost_usd,
+        max(ingested_at) as source_loaded_at,
+    from scoped
+    group by all
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+{% if is_incremental() %}
+
+-- at each level, the first period that contains a reprocessed day: it and the later ones are rebuilt
+-- (they all start inside the rescanned range, so they are complete)
+level_starts as (
+    {%- for level, unit in levels %}
+    select
+        '{{ level }}' as aggregation_level,
+        date_trunc('{{ unit }}', window_start.first_day) as first_period_start,
+    from window_start
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+{% endif %}
+
+final as (
+    select
+        periods.*,
+        {{ analytics_run_started_at() }} as created_at,
+    from periods
+    {% if is_incremental() %}
+    inner join level_starts
+        on periods.aggregation_level = level_starts.aggregation_level
+    where periods.period_start >= level_starts.first_period_start
+    {% endif %}
+)
+
+select * from final

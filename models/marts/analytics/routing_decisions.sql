@@ -1,0 +1,192 @@
+-- One row per request: the model group asked for, the model served, why (routing_reason), and what the
+-- same tokens would have cost on the baseline model.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'event_date'],
+    )
+}}
+
+with
+
+requests as (
+    select * from {{ ref('int_analytics__requests') }}
+),
+
+baselines as (
+    select * from {{ ref('int_analytics__tenant_baseline_models') }}
+),
+
+usual_models as (
+    select * from {{ ref('int_analytics__group_usual_models') }}
+),
+
+prices as (
+    select * from {{ ref('model_prices') }}
+),
+
+{% if is_incremental() %}
+
+window_start as (
+    select {{ analytics_incremental_start(ref('int_analytics__requests')) }} as first_day
+),
+
+-- one day earlier than the window, so a request just after midnight still sees the failure before it
+scoped as (
+    select requests.*
+    from requests
+    where requests.event_date >= (select window_start.first_day from window_start) - 1
+),
+
+{% else %}
+
+scoped as (
+    select * from requests
+),
+
+{% endif %}
+
+-- the previous request of the same logical call: LiteLLM's trace_id groups retries and fallbacks; without
+-- one, the previous request of the same session
+chained as (
+    select
+        *,
+        lag(status) over (
+            partition by tenant_id, coalesce(trace_id, session_key) order by "timestamp", trace_hash
+        ) as previous_status,
+        lag("timestamp") over (
+            partition by tenant_id, coalesce(trace_id, session_key) order by "timestamp", trace_hash
+        ) as previous_timestamp,
+    from scoped
+),
+
+with_baseline as (
+    select
+        chained.*,
+        usual_models.usual_model,
+        baselines.baseline_model,
+        baselines.baseline_source,
+        case
+            when contains(baselines.baseline_model, '/') then split_part(baselines.baseline_model, '/', 1)
+        end as baseline_provider,
+        case
+            when contains(baselines.baseline_model, '/')
+                then substr(baselines.baseline_model, strpos(baselines.baseline_model, '/') + 1)
+            else baselines.baseline_model
+        end as baseline_name,
+    from chained
+    left join baselines
+        on chained.tenant_id = baselines.tenant_id
+        and chained.event_date = baselines.event_date
+    left join usual_models
+        on chained.tenant_id = usual_models.tenant_id
+        and chained.model_group = usual_models.model_group
+        and chained.event_date = usual_models.event_date
+    {% if is_incremental() %}
+    where chained.event_date >= (select window_start.first_day from window_start)
+    {% endif %}
+),
+
+-- the baseline model's price row in effect at the request's timestamp (matched like int_requests_priced)
+baseline_prices as (
+    select
+        with_baseline.trace_hash,
+        prices.input_usd_per_mtok,
+        prices.output_usd_per_mtok,
+        coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok,
+    from with_baseline
+    inner join prices
+        on with_baseline.baseline_name = prices.model
+        and (with_baseline.baseline_provider is null or with_baseline.baseline_provider = prices.provider)
+        and with_baseline."timestamp" >= prices.effective_from
+        and (prices.effective_to is null or with_baseline."timestamp" < prices.effective_to)
+    qualify row_number() over (
+        partition by with_baseline.trace_hash
+        order by (prices.provider = with_baseline.baseline_provider) desc nulls last, prices.provider asc
+    ) = 1
+),
+
+priced as (
+    select
+        with_baseline.*,
+        case
+            when with_baseline.baseline_model is null then null
+            when baseline_prices.trace_hash is null then 'default'
+            else 'catalog'
+        end as baseline_pricing_status,
+        coalesce(baseline_prices.input_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as baseline_input_usd_per_mtok,
+        coalesce(baseline_prices.output_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as baseline_output_usd_per_mtok,
+        coalesce(baseline_prices.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as baseline_cache_read_usd_per_mtok,
+        coalesce(baseline_prices.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+            as baseline_cache_write_usd_per_mtok,
+    from with_baseline
+    left join baseline_prices
+        on with_baseline.trace_hash = baseline_prices.trace_hash
+),
+
+final as (
+    select
+        trace_hash,
+        request_id,
+        tenant_id,
+        event_date,
+        "timestamp",
+        developer_id,
+        session_key as session_id,
+        repo_slug,
+        call_type,
+        status,
+        latency_ms,
+        total_tokens,
+        model_group,
+        model as model_served,
+        provider,
+        usual_model,
+        case
+            when
+                model_group is not null
+                and (model is null or usual_model is null or model <> usual_model)
+                and previous_status = 'error'
+                and epoch(
+                    "timestamp" - previous_timestamp
+                ) <= {{ var('fallback_window_seconds') }}
+                then 'fallback'
+            when model_group is null or model_group = model or model_group = model_name then 'provider_preference'
+            else 'load_balancing'
+        end as routing_reason,
+        baseline_model,
+        baseline_source,
+        baseline_pricing_status,
+        cost_usd as cost_actual,
+        case
+            when baseline_model is not null
+                then {{ analytics_token_cost(
+                    'baseline_input_usd_per_mtok',
+                    'baseline_output_usd_per_mtok',
+                    'baseline_cache_read_usd_per_mtok',
+                    'baseline_cache_write_usd_per_mtok',
+                ) }}
+        end as cost_baseline,
+        cost_baseline - cost_actual as savings,
+        -- the served model is list-priced below the baseline: this request should have saved money
+        coalesce(
+            baseline_model is not null
+            and input_usd_per_mtok <= baseline_input_usd_per_mtok
+            and output_usd_per_mtok <= baseline_output_usd_per_mtok
+            and (
+                input_usd_per_mtok < baseline_input_usd_per_mtok
+                or output_usd_per_mtok < baseline_output_usd_per_mtok
+            ),
+            false
+        ) as expected_savings,
+        ingested_at as source_loaded_at,
+        {{ analytics_run_started_at() }} as created_at,
+    from priced
+)
+
+select * from final
