@@ -27,7 +27,7 @@ merged as (
         developer_key,
         cast(timezone('UTC', created_at) as date) as created_date,
         cast(timezone('UTC', merged_at) as date) as merged_date,
-        merge_hours,
+        merge_hours
     from pull_requests
     where state = 'merged' and not is_bot
 ),
@@ -38,7 +38,7 @@ author_requests as (
         requests.trace_hash,
         coalesce(requests.session_id, 'request:' || requests.trace_hash) as session_key,
         requests.total_tokens,
-        requests.cost_usd,
+        requests.cost_usd
     from merged
     inner join identities
         on merged.developer_key = identities.developer_key
@@ -59,7 +59,7 @@ final as (
         count(distinct author_requests.session_key) as ai_sessions,
         count(author_requests.trace_hash) as ai_requests,
         coalesce(sum(author_requests.total_tokens), 0) as tokens_used,
-        coalesce(sum(author_requests.cost_usd), 0) as cost,
+        coalesce(sum(author_requests.cost_usd), 0) as cost
     from merged
     left join author_requests
         on merged.id = author_requests.id

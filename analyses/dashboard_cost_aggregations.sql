@@ -14,10 +14,10 @@ final as (
         sum(call_count) as calls,
         sum(total_tokens) as tokens,
         round(sum(total_cost), 4) as cost_usd,
-        round(sum(cache_savings_usd), 4) as cache_savings_usd,
+        round(sum(cache_savings_usd), 4) as cache_savings_usd
     from costs
     group by all
 )
 
 select * from final
-order by event_date, cost_usd desc
+order by event_date asc, cost_usd desc

@@ -22,7 +22,7 @@ final as (
         provider_usage_distribution,
         most_efficient_provider,
         cost_trend,
-        savings_trend,
+        savings_trend
     from snapshots
     qualify row_number() over (order by snapshot_date desc) = 1
 )

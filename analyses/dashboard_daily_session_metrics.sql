@@ -8,9 +8,15 @@ daily as (
     where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
 ),
 
+latest as (
+    select max(event_date) as last_day from daily
+),
+
 last_week as (
-    select * from daily
-    where event_date > (select max(event_date) from daily) - 7
+    select daily.*
+    from daily
+    cross join latest
+    where daily.event_date > latest.last_day - 7
 ),
 
 final as (
@@ -20,7 +26,7 @@ final as (
         sum(request_count) as requests,
         round(100.0 * sum(error_count) / sum(request_count), 1) as error_rate_pct,
         round(median(median_latency_ms)) as typical_daily_median_latency_ms,
-        round(sum(cost_usd), 4) as cost_usd,
+        round(sum(cost_usd), 4) as cost_usd
     from last_week
     group by all
 )

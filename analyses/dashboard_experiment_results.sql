@@ -24,7 +24,7 @@ final as (
             when success_rate_p_value is null and latency_p_value is null then 'not testable'
             else 'no significant difference'
         end as verdict,
-        note,
+        note
     from results
 )
 

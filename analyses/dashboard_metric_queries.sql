@@ -13,7 +13,7 @@ final as (
         parameter_names,
         length(sql_text) as sql_characters,
         invocation_id,
-        created_at,
+        created_at
     from queries
 )
 

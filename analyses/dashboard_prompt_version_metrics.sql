@@ -17,7 +17,7 @@ final as (
         round(avg_cost, 5) as avg_cost,
         round(avg_latency_ms) as avg_latency_ms,
         first_seen,
-        last_seen,
+        last_seen
     from versions
 )
 

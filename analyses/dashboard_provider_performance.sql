@@ -17,7 +17,7 @@ final as (
         round(p95_duration_ms) as p95_ms,
         round(p99_duration_ms) as p99_ms,
         round(avg_ttft_ms) as avg_ttft_ms,
-        round(avg_cost_per_task, 5) as avg_cost_per_task,
+        round(avg_cost_per_task, 5) as avg_cost_per_task
     from performance
     where
         tenant_id = '{{ var("analysis_tenant_id", "acme") }}'

@@ -20,7 +20,7 @@ final as (
         round(median_merge_hours, 1) as median_merge_hours,
         round(rework_rate, 3) as rework_rate,
         round(total_cost_usd, 4) as total_cost_usd,
-        round(cost_per_merged_pr, 4) as cost_per_merged_pr,
+        round(cost_per_merged_pr, 4) as cost_per_merged_pr
     from report
     where
         tenant_id = '{{ var("analysis_tenant_id", "acme") }}'

@@ -17,7 +17,7 @@ final as (
         round(sum(cost_actual), 4) as cost_actual,
         round(sum(cost_baseline), 4) as cost_baseline,
         round(sum(savings), 4) as raw_savings,
-        count(*) filter (where expected_savings and cost_actual > cost_baseline) as costlier_than_expected,
+        count(*) filter (where expected_savings and cost_actual > cost_baseline) as costlier_than_expected
     from routing
     group by all
 )

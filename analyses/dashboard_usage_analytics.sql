@@ -15,7 +15,7 @@ final as (
         sum(new_users) as new_users,
         sum(tasks_created) as requests,
         round(sum(total_cost), 2) as total_cost,
-        sum(total_savings) as total_savings,
+        sum(total_savings) as total_savings
     from usage
     group by all
 )

@@ -17,7 +17,7 @@ final as (
         total_tokens,
         cost_usd,
         started_at,
-        duration_minutes,
+        duration_minutes
     from sessions
     where
         tenant_id = '{{ var("analysis_tenant_id", "acme") }}'

@@ -1,6 +1,7 @@
 -- The ProdLens data model's "Query Sessions by Date Range", adapted to the marts: per developer of one
 -- tenant and repository, real sessions (not requests), tokens and cost in a date range.
--- Parameters: --vars '{analysis_tenant_id: acme, analysis_repo_slug: acme/web, analysis_since: 2025-10-01, analysis_until: 2025-10-31}'
+-- Parameters: --vars '{analysis_tenant_id: acme, analysis_repo_slug: acme/web,
+--   analysis_since: 2025-10-01, analysis_until: 2025-10-31}'
 with
 
 sessions as (
@@ -13,7 +14,7 @@ final as (
         count(*) as session_count,
         sum(request_count) as request_count,
         sum(total_tokens) as total_tokens,
-        sum(cost_usd) as total_cost,
+        sum(cost_usd) as total_cost
     from sessions
     where
         tenant_id = '{{ var("analysis_tenant_id", "acme") }}'

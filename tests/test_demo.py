@@ -19,9 +19,10 @@ def sample_lines() -> int:
     total = 0
     for path in SAMPLES.rglob("*"):
         if path.name.endswith(".jsonl.gz"):
-            total += sum(1 for line in gzip.open(path, "rt") if line.strip())
+            with gzip.open(path, "rt") as fh:
+                total += sum(1 for line in fh if line.strip())
         elif path.suffix in {".jsonl", ".ndjson"}:
-            total += sum(1 for line in path.open() if line.strip())
+            total += sum(1 for line in path.read_text().splitlines() if line.strip())
         elif path.suffix == ".json":
             doc = json.loads(path.read_text())
             total += len(doc) if isinstance(doc, list) else 1

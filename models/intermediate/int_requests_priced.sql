@@ -29,10 +29,10 @@ matched as (
     from requests_named
     inner join prices
         on
-            requests_named.model_name = prices.model
-            and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
-            and requests_named."timestamp" >= prices.effective_from
-            and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
+        requests_named.model_name = prices.model
+        and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
+        and requests_named."timestamp" >= prices.effective_from
+        and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
     -- several providers may list a bare name: prefer the request's own provider, then a stable order
     qualify row_number() over (
         partition by requests_named.trace_hash

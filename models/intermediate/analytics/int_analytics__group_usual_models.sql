@@ -11,7 +11,7 @@ group_days as (
     select distinct
         tenant_id,
         model_group,
-        event_date,
+        event_date
     from requests
     where model_group is not null
 ),
@@ -22,7 +22,7 @@ daily_group_models as (
         model_group,
         event_date,
         model,
-        count(*) as requests,
+        count(*) as requests
     from requests
     where model_group is not null and model is not null
     group by all
@@ -34,7 +34,7 @@ trailing_usage as (
         group_days.model_group,
         group_days.event_date,
         daily_group_models.model,
-        sum(daily_group_models.requests) as requests,
+        sum(daily_group_models.requests) as requests
     from group_days
     inner join daily_group_models
         on group_days.tenant_id = daily_group_models.tenant_id
@@ -50,7 +50,7 @@ final as (
         model_group,
         event_date,
         model as usual_model,
-        requests as usual_model_requests,
+        requests as usual_model_requests
     from trailing_usage
     qualify row_number() over (partition by tenant_id, model_group, event_date order by requests desc, model asc) = 1
 )

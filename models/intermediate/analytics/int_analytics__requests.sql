@@ -49,7 +49,7 @@ final as (
         prompt_version,
         experiment_id,
         variant,
-        ingested_at,
+        ingested_at
     from sessions
 )
 

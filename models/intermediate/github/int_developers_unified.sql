@@ -29,7 +29,8 @@ commits as (
 ),
 
 developer_ids as (
-    select developer_id from requests where developer_id is not null
+    select developer_id from requests
+    where developer_id is not null
     union
     select developer_id from seed
 ),
@@ -37,13 +38,13 @@ developer_ids as (
 github_activity as (
     select
         lower(author_login) as github_login,
-        author_type,
+        author_type
     from pull_requests
     where author_login is not null
     union all
     select
         lower(author_login) as github_login,
-        author_type,
+        author_type
     from commits
     where author_login is not null
 ),
@@ -51,7 +52,7 @@ github_activity as (
 logins as (
     select
         github_login,
-        bool_or(author_type = 'Bot') as is_bot_account,
+        bool_or(author_type = 'Bot') as is_bot_account
     from github_activity
     group by all
 ),
@@ -60,7 +61,7 @@ logins as (
 linked_hashes as (
     select
         author_email_hash as email_hash,
-        min(lower(author_login)) as github_login,
+        min(lower(author_login)) as github_login
     from commits
     where author_email_hash is not null and author_login is not null
     group by all
@@ -72,14 +73,14 @@ candidates as (
         developer_id,
         lower(github_login) as github_login,
         'seed' as match_method,
-        1 as priority,
+        1 as priority
     from seed
     union all
     select
         developer_ids.developer_id,
         logins.github_login,
         'login' as match_method,
-        2 as priority,
+        2 as priority
     from developer_ids
     inner join logins
         on lower(developer_ids.developer_id) = logins.github_login
@@ -88,7 +89,7 @@ candidates as (
         email_hashes.developer_id,
         linked_hashes.github_login,
         'email_hash' as match_method,
-        3 as priority,
+        3 as priority
     from email_hashes
     inner join linked_hashes
         on email_hashes.email_hash = linked_hashes.email_hash
@@ -98,7 +99,7 @@ matches as (
     select
         developer_id,
         github_login,
-        match_method,
+        match_method
     from candidates
     qualify row_number() over (partition by developer_id order by priority, github_login) = 1
 ),
@@ -107,13 +108,13 @@ pairs as (
     select
         developer_id,
         github_login,
-        match_method,
+        match_method
     from matches
     union all
     select
         developer_ids.developer_id,
         cast(null as varchar) as github_login,
-        cast(null as varchar) as match_method,
+        cast(null as varchar) as match_method
     from developer_ids
     anti join matches
         on developer_ids.developer_id = matches.developer_id
@@ -121,7 +122,7 @@ pairs as (
     select
         cast(null as varchar) as developer_id,
         logins.github_login,
-        cast(null as varchar) as match_method,
+        cast(null as varchar) as match_method
     from logins
     anti join matches
         on logins.github_login = matches.github_login
@@ -136,7 +137,7 @@ final as (
         (
             coalesce(logins.is_bot_account, false)
             or {{ is_bot_login('pairs.github_login') }}
-        ) as is_bot,
+        ) as is_bot
     from pairs
     left join logins
         on pairs.github_login = logins.github_login

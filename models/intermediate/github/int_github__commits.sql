@@ -17,7 +17,7 @@ developers as (
 login_keys as (
     select distinct
         github_login,
-        developer_key,
+        developer_key
     from developers
     where github_login is not null
 ),
@@ -25,7 +25,7 @@ login_keys as (
 email_keys as (
     select
         email_hashes.email_hash,
-        min(developers.developer_key) as developer_key,
+        min(developers.developer_key) as developer_key
     from email_hashes
     inner join developers
         on email_hashes.developer_id = developers.developer_id
@@ -49,7 +49,7 @@ final as (
             or {{ is_bot_login('commits.author_login') }}
         ) as is_bot,
         coalesce(login_keys.developer_key, email_keys.developer_key) as developer_key,
-        commits.html_url,
+        commits.html_url
     from commits
     left join login_keys
         on lower(commits.author_login) = login_keys.github_login

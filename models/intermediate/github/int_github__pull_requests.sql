@@ -13,7 +13,7 @@ reopens as (
     select
         repo_slug,
         pr_number,
-        count(*) as reopen_count,
+        count(*) as reopen_count
     from pr_events
     where event_type = 'reopened'
     group by all
@@ -43,7 +43,7 @@ final as (
             coalesce(pull_requests.author_type = 'Bot', false)
             or {{ is_bot_login('pull_requests.author_login') }}
         ) as is_bot,
-        pull_requests.html_url,
+        pull_requests.html_url
     from pull_requests
     left join reopens
         on pull_requests.repo_slug = reopens.repo_slug

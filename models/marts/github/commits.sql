@@ -19,7 +19,7 @@ final as (
         author_email_hash,
         developer_key,
         parent_count,
-        html_url,
+        html_url
     from commits
 )
 

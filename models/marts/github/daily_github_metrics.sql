@@ -15,7 +15,7 @@ counted as (
     select *
     from activity
     {%- if not var('include_bots', false) %}
-    where not is_bot
+        where not is_bot
     {%- endif %}
 ),
 
@@ -23,7 +23,7 @@ bounds as (
     select
         repo_slug,
         min(activity_date) as first_date,
-        max(activity_date) as last_date,
+        max(activity_date) as last_date
     from activity
     group by all
 ),
@@ -31,7 +31,7 @@ bounds as (
 synced as (
     select
         repo_slug,
-        max(cast(timezone('UTC', last_synced) as date)) as synced_date,
+        max(cast(timezone('UTC', last_synced) as date)) as synced_date
     from etag_state
     group by all
 ),
@@ -47,7 +47,7 @@ spine as (
                     interval 1 day
                 )
             ) as date
-        ) as event_date,
+        ) as event_date
     from bounds
     left join synced
         on bounds.repo_slug = synced.repo_slug
@@ -61,7 +61,7 @@ daily as (
         count(*) filter (where activity_type = 'commit') as commit_count,
         count(*) filter (where activity_type = 'reopen') as reopened_pr_count,
         avg(merge_hours) filter (where activity_type = 'merge') as avg_merge_hours,
-        median(merge_hours) filter (where activity_type = 'merge') as median_merge_hours,
+        median(merge_hours) filter (where activity_type = 'merge') as median_merge_hours
     from counted
     group by all
 ),
@@ -74,7 +74,7 @@ final as (
         coalesce(daily.commit_count, 0) as commit_count,
         coalesce(daily.reopened_pr_count, 0) as reopened_pr_count,
         daily.avg_merge_hours,
-        daily.median_merge_hours,
+        daily.median_merge_hours
     from spine
     left join daily
         on spine.repo_slug = daily.repo_slug

@@ -12,7 +12,7 @@ final as (
         developer_id,
         github_login,
         match_method,
-        is_bot,
+        is_bot
     from developers
 )
 

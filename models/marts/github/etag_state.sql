@@ -17,7 +17,7 @@ final as (
         repo_slug,
         resource,
         credential,
-        last_status,
+        last_status
     from etag_state
 )
 

@@ -12,7 +12,7 @@ developers as (
 login_keys as (
     select distinct
         github_login,
-        developer_key,
+        developer_key
     from developers
     where github_login is not null
 ),
@@ -37,7 +37,7 @@ final as (
         pull_requests.merge_hours,
         pull_requests.reopen_count,
         login_keys.developer_key,
-        pull_requests.html_url,
+        pull_requests.html_url
     from pull_requests
     left join login_keys
         on lower(pull_requests.author_login) = login_keys.github_login
