@@ -27,6 +27,24 @@ _DLT_SETTINGS = {
 }
 
 
+# DuckDB memory for dlt's loads (its default is 80% of RAM). dlt's merge de-duplicates the staged rows
+# with a window over all their columns; past this limit DuckDB spills content-free rows to a temp folder
+# beside the warehouse instead of growing. 1 GB keeps a 1M-line load in memory and under 1.5 GB in all.
+DLT_MEMORY_LIMIT = "1GB"
+
+
+def _credentials(home: Home):
+    """The warehouse for dlt. DuckDB's progress bar is off: it would write to stdout, which carries
+    only the command's own output (e.g. the one summary line of `prodlens load traces`)."""
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    return DuckDbCredentials(
+        str(home.warehouse),
+        global_config={"memory_limit": DLT_MEMORY_LIMIT},
+        local_config={"enable_progress_bar": False},
+    )
+
+
 def make_pipeline(home: Home, name: str) -> dlt.Pipeline:
     """A dlt pipeline whose state and pending packages live under PRODLENS_HOME/dlt."""
     for key, value in _DLT_SETTINGS.items():
@@ -36,25 +54,59 @@ def make_pipeline(home: Home, name: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=name,
         pipelines_dir=str(home.dlt_dir),
-        destination=dlt.destinations.duckdb(str(home.warehouse)),
+        destination=dlt.destinations.duckdb(_credentials(home)),
         dataset_name=RAW_DATASET,
         **options,
     )
 
 
+class PendingPackageStuck(UserError):
+    """A pending dlt load package fails every time it is retried (e.g. a schema-contract violation)."""
+
+    exit_code = 11
+
+
+def recovery_command(home: Home, pipeline_name: str) -> str:
+    """The command that discards a pipeline's pending packages and rewinds its state (so their data is
+    read again from the source on the next run)."""
+    return f'dlt --yes pipeline --pipelines-dir "{home.dlt_dir}" {pipeline_name} abort-packages'
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        inner = getattr(current, "exception", None)
+        current = inner if isinstance(inner, BaseException) else (current.__cause__ or current.__context__)
+    return chain
+
+
 def run_pipeline(pipeline: dlt.Pipeline, data, home: Home):
-    """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors."""
+    """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors.
+
+    A run that was killed can leave a load package behind. dlt's `run(data)` would load that package
+    and return without extracting `data`, so the pending package is finished first."""
+    from dlt.common.schema.exceptions import DataValidationError
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     try:
+        if pipeline.has_pending_data:
+            pipeline.run()
         return pipeline.run(data)
     except PipelineStepFailed as exc:
-        if is_lock_error(exc) or (exc.__cause__ and is_lock_error(exc.__cause__)):
+        causes = _causes(exc)
+        if any(is_lock_error(c) for c in causes):
             raise lock_error(home.warehouse, exc) from None
-        if exc.step == "load":
-            raise UserError(
-                f"dlt could not load pipeline {pipeline.pipeline_name!r} ({exc.__cause__ or exc}); the pending "
-                f"package is kept under {home.dlt_dir}. Fix the cause and run the same command again to resume, "
-                f"or discard it with: dlt pipeline --pipelines-dir {home.dlt_dir} {pipeline.pipeline_name} drop-pending-packages"
+        if exc.step in ("normalize", "load") and pipeline.has_pending_data:
+            contract = any(isinstance(c, DataValidationError) for c in causes)
+            reason = "violates the schema contract" if contract else f"failed in dlt's {exc.step} step"
+            raise PendingPackageStuck(
+                f"dlt pipeline {pipeline.pipeline_name!r}: load package {exc.load_id} {reason} "
+                f"({str(causes[-1]).splitlines()[0][:300]}). It is kept under {home.dlt_dir} and is retried "
+                "first on every run, so every run will stop here until it loads or is discarded. If the "
+                "cause is fixed (e.g. the warehouse is writable again), run again to resume; otherwise "
+                f"discard the package and rewind the file cursors (its data is read again) with: "
+                f"{recovery_command(home, pipeline.pipeline_name)}"
             ) from None
         raise

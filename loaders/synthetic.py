@@ -23,7 +23,9 @@ MODELS = (
     ("openai", "gpt-4o-mini", 0.10, 700.0),
     ("anthropic", "claude-3-opus-20240229", 0.05, 5200.0),
 )
-WORDS = "the a function test refactor module error fix add remove return value type import class async".split()
+WORDS = (
+    ["the", "a", "function", "test", "refactor", "module", "error", "fix", "add", "remove", "return", "value", "type", "import", "class", "async"]
+)
 
 
 @dataclass
@@ -173,7 +175,11 @@ class Synth:
                 "output.value": self.text(self.content_chars),
                 "prod_lens.accepted": self.rng.random() < 0.5,
             },
-            "usage": {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
+            "usage": {
+                "input_tokens": prompt,
+                "output_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
             "metadata": {"developer_id": dev, "session_id": session, "repo": self.rng.choice(self.repos)},
         }
 
@@ -188,11 +194,18 @@ class Synth:
             "timestamp": start.isoformat(timespec="microseconds") + "Z",
             "model": f"{provider}/{model}",
             "call_type": "completion",
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
             "latency_ms": round(max(self.rng.gauss(latency, latency * 0.3), 60.0), 1),
             "status": "error" if failed else "success",
             "status_code": 503 if failed else 200,
-            "metadata": {"session_id": f"cb-{dev.split('@')[0]}-{start:%Y%m%d}", "repo": self.rng.choice(self.repos)},
+            "metadata": {
+                "session_id": f"cb-{dev.split('@')[0]}-{start:%Y%m%d}",
+                "repo": self.rng.choice(self.repos),
+            },
             "developer_id": dev,
             "error": "upstream overloaded" if failed else None,
             "input": self.text(self.content_chars),

@@ -25,8 +25,13 @@ def main() -> None:
     synth = Synth(seed=11, content_chars=160)
     september = Synth(seed=12, days=30, content_chars=160)
     october = Synth(seed=13, start=datetime(2025, 10, 1, tzinfo=UTC), days=31, content_chars=160)
-    globex = Synth(seed=14, tenant="globex", developers=("alice@globex.io", "erin@globex.io"),
-                   repos=("globex/app",), content_chars=160)
+    globex = Synth(
+        seed=14,
+        tenant="globex",
+        developers=("alice@globex.io", "erin@globex.io"),
+        repos=("globex/app",),
+        content_chars=160,
+    )
 
     proxy = OUT / "proxy"
     proxy.mkdir(parents=True, exist_ok=True)
@@ -36,9 +41,20 @@ def main() -> None:
     lines.insert(100, '{"id": "broken-1", "startTime": 1757000000, "messages": [{"content": "cut off')
     lines.insert(200, '["not", "an", "object"]')
     lines.insert(300, dump({"id": "no-time", "model": "gpt-4o", "prompt_tokens": 10}))
-    lines.insert(400, dump({"id": "neg-tokens", "startTime": 1757500000, "model": "gpt-4o", "prompt_tokens": -3}))
-    lines.insert(500, dump({"id": "text-tokens", "startTime": 1757600000, "model": "gpt-4o",
-                            "usage": {"prompt_tokens": "many"}}))
+    lines.insert(
+        400, dump({"id": "neg-tokens", "startTime": 1757500000, "model": "gpt-4o", "prompt_tokens": -3})
+    )
+    lines.insert(
+        500,
+        dump(
+            {
+                "id": "text-tokens",
+                "startTime": 1757600000,
+                "model": "gpt-4o",
+                "usage": {"prompt_tokens": "many"},
+            }
+        ),
+    )
     lines.insert(600, lines[50])  # the same record logged twice
     (proxy / "litellm-2025-09.jsonl").write_text("\n".join(lines) + "\n")
 
@@ -56,8 +72,12 @@ def main() -> None:
 
     exports = OUT / "exports"
     exports.mkdir(parents=True, exist_ok=True)
-    (exports / "openinference.jsonl").write_text("\n".join(dump(synth.openinference()) for _ in range(150)) + "\n")
-    (exports / "custom-callback.ndjson").write_text("\n".join(dump(synth.custom_callback()) for _ in range(150)) + "\n")
+    (exports / "openinference.jsonl").write_text(
+        "\n".join(dump(synth.openinference()) for _ in range(150)) + "\n"
+    )
+    (exports / "custom-callback.ndjson").write_text(
+        "\n".join(dump(synth.custom_callback()) for _ in range(150)) + "\n"
+    )
     (exports / "otel-genai.jsonl").write_text("\n".join(dump(synth.otel_genai()) for _ in range(100)) + "\n")
 
 

@@ -14,6 +14,8 @@ import pytest
 from loaders.home import Home
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# `prodlens build` arguments that build only what the trace tests read (the full build is tested elsewhere).
+BUILD_SESSIONS = ("--", "--select", "+sessions", "+rejected_traces", "--exclude", "test_type:singular")
 
 
 @pytest.fixture
@@ -24,14 +26,22 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     yield Home(root)
 
 
-def prodlens(*args: str, home: Home, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def prodlens(
+    *args: str, home: Home, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the `prodlens` CLI in a subprocess against `home`."""
     full_env = {**os.environ, "PRODLENS_HOME": str(home.root), **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=full_env, cwd=REPO_ROOT
+        [sys.executable, "-m", "loaders.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO_ROOT,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"prodlens {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"prodlens {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

@@ -23,11 +23,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from loaders.cli import build, demo, load, query
+    from loaders.cli import build, demo, load, query, report, run, status
 
     parser = _Parser(prog="prodlens", description="ProdLens: analytics for AI-assisted software development.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for module in (load, build, query, demo):
+    for module in (load, build, query, demo, report, run, status):
         module.register(commands)
     return parser
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from loaders.cli.build import build_and_publish
 from loaders.cli.query import format_table, run_query
+from loaders.github.sample import load_github_sample
 from loaders.home import Home, project_dir
+from loaders.report import demo_report
 from loaders.traces.load import load_traces, summary_line
 
 SUMMARIES = {
@@ -20,6 +23,19 @@ SUMMARIES = {
                sum(total_tokens) as tokens, round(sum(cost_usd), 4) as cost_usd
         from marts.sessions group by all order by requests desc
     """,
+    "AI cost next to engineering output, per repository": """
+        with ai as (
+            select repo_slug, count(*) as requests, sum(cost_usd) as cost
+            from marts.sessions where repo_slug is not null group by all
+        ),
+        gh as (
+            select repo_slug, sum(merged_pr_count) as merged_prs, sum(commit_count) as commits
+            from marts.daily_github_metrics group by all
+        )
+        select repo_slug, requests, round(cost, 2) as ai_cost_usd, merged_prs, commits,
+               round(cost / nullif(merged_prs, 0), 2) as ai_cost_per_merged_pr
+        from ai full outer join gh using (repo_slug) order by repo_slug
+    """,
     "Error rate": """
         select count(*) as requests, count(*) filter (where status = 'error') as errors,
                round(100.0 * count(*) filter (where status = 'error') / count(*), 1) as error_rate_pct
@@ -29,7 +45,9 @@ SUMMARIES = {
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser("demo", help="load the bundled sample data, build, and print a summary (offline)")
+    demo = commands.add_parser(
+        "demo", help="load the bundled sample data, build, and print a summary (offline)"
+    )
     demo.set_defaults(handler=_demo)
 
 
@@ -38,9 +56,19 @@ def _demo(args: argparse.Namespace) -> int:
     samples = project_dir() / "sample_data"
     counts = load_traces(home, [str(samples / "litellm")], tenant=None)
     print(summary_line(counts))
+    # after the traces: e-mail identity matching hashes the trace developer ids at GitHub load time
+    for repo in load_github_sample(home).repos:
+        print(repo.line())
     build_and_publish(home, quiet=True)
     for title, sql in SUMMARIES.items():
         columns, rows = run_query(home, sql)
         print(f"\n{title}\n{format_table(columns, rows)}")
-    print(f"\nEverything is in {home.root}; query it with: prodlens query \"select * from marts.sessions limit 5\"")
+    print(
+        f'\nEverything is in {home.root}; query it with: prodlens query "select * from marts.sessions limit 5"'
+    )
+    report_path = Path("demo-report.html").resolve()
+    report = demo_report(home, report_path)
+    print(
+        f"Report ({report.request.repo}, tenant {report.tenant_id}) written to {report_path}; open it in a browser"
+    )
     return 0

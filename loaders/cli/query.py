@@ -19,7 +19,9 @@ from loaders.warehouse import connect
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    query = commands.add_parser("query", help="run read-only SQL against the marts (schema marts is on the search path)")
+    query = commands.add_parser(
+        "query", help="run read-only SQL against the marts (schema marts is on the search path)"
+    )
     query.add_argument("sql", metavar="SQL")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.set_defaults(handler=_query)

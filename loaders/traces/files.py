@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from loaders.errors import UserError
 
 SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json")
 HEAD_BYTES = 4096
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024 * 1024
 
 
 def accepted(path: Path) -> bool:
@@ -33,9 +36,15 @@ def discover(specs: list[str]) -> list[Path]:
     """Expand files, directories (recursively) and globs into a sorted list of trace files."""
     found: dict[str, Path] = {}
     for spec in specs:
-        matches = [Path(m) for m in glob.glob(os.path.expanduser(spec), recursive=True)] if glob.has_magic(spec) else []
+        matches = (
+            [Path(m) for m in glob.glob(os.path.expanduser(spec), recursive=True)]
+            if glob.has_magic(spec)
+            else []
+        )
         if glob.has_magic(spec) and not matches:
-            raise UserError(f"no files match {spec!r}; check the pattern (quote it so the shell does not expand it)")
+            raise UserError(
+                f"no files match {spec!r}; check the pattern (quote it so the shell does not expand it)"
+            )
         candidates = matches or [Path(os.path.expanduser(spec))]
         for path in candidates:
             if path.is_dir():
@@ -44,9 +53,7 @@ def discover(specs: list[str]) -> list[Path]:
                         found[str(child.resolve())] = child.resolve()
             elif path.is_file():
                 if not accepted(path):
-                    raise UserError(
-                        f"{path}: not a trace file; expected one of {', '.join(SUFFIXES)}"
-                    )
+                    raise UserError(f"{path}: not a trace file; expected one of {', '.join(SUFFIXES)}")
                 found[str(path.resolve())] = path.resolve()
             elif not path.exists():
                 raise UserError(f"{path}: no such file or directory; give a trace file, a folder or a glob")
@@ -75,12 +82,49 @@ class Cursor:
         return asdict(self)
 
 
+class LineBlock:
+    """Consecutive lines of a file as one Arrow array over the bytes read, without a copy per line:
+    element i of `array` is line i followed by its terminating newline. Indexing gives a line's bytes
+    without the newline (like an element of a list of lines); slicing gives a LineBlock."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    @classmethod
+    def split(cls, data: bytearray, end: int) -> LineBlock:
+        """The lines of `data[:end]`, which ends with a newline."""
+        ends = np.flatnonzero(np.frombuffer(data, np.uint8, count=end) == 0x0A)
+        offsets = np.empty(len(ends) + 1, np.int64)
+        offsets[0] = 0
+        np.add(ends, 1, out=offsets[1:])
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        return cls(pa.Array.from_buffers(pa.large_binary(), len(ends), buffers))
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: int | slice) -> bytes | LineBlock:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.array))
+            if step != 1:
+                raise ValueError("a LineBlock slices only with step 1")
+            return LineBlock(self.array.slice(start, max(stop - start, 0)))
+        return self.array[index].as_py()[:-1]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for value in self.array:
+            yield value.as_py()[:-1]
+
+
 @dataclass
 class Chunk:
-    """Consecutive new lines of one file: `first_line` is the 1-based number of `lines[0]`."""
+    """Consecutive new lines of one file: `first_line` is the 1-based number of `lines[0]`. `lines` is a
+    list of lines (bytes), or a LineBlock when read from a plain or gzip JSONL file."""
 
     first_line: int
-    lines: list[bytes]
+    lines: list[bytes] | LineBlock
 
 
 def _head(path: Path, length: int) -> str:
@@ -97,7 +141,13 @@ class TraceFile:
         stat = path.stat()
         self.size = stat.st_size
         self.mtime_ns = stat.st_mtime_ns
-        self.kind = "gz" if path.name.lower().endswith(".gz") else "json" if path.suffix.lower() == ".json" else "lines"
+        self.kind = (
+            "gz"
+            if path.name.lower().endswith(".gz")
+            else "json"
+            if path.suffix.lower() == ".json"
+            else "lines"
+        )
         self.cursor = Cursor(**asdict(cursor))
         self.held_back = 0  # an unterminated last line left for a later run
 
@@ -142,16 +192,22 @@ class TraceFile:
         pending = b""
         skipped = 0
         while True:
-            block = fh.read(CHUNK_BYTES)
-            if not block:
+            # Read the next block after the unfinished line of the previous one, straight into one
+            # buffer that the Arrow array of the block's lines then shares.
+            data = bytearray(len(pending) + CHUNK_BYTES)
+            data[: len(pending)] = pending
+            with memoryview(data) as view:
+                got = fh.readinto(view[len(pending) :])
+            if not got:
                 break
-            data = pending + block
-            cut = data.rfind(b"\n")
+            end = len(pending) + got
+            cut = data.rfind(b"\n", 0, end)
             if cut < 0:
-                pending = data
+                pending = bytes(data[:end])
                 continue
-            pending = data[cut + 1 :]
-            lines = data[:cut].split(b"\n")
+            pending = bytes(data[cut + 1 : end])
+            lines = LineBlock.split(data, cut + 1)
+            del data
             offset += cut + 1
             if skipped < skip_lines:
                 drop = min(skip_lines - skipped, len(lines))
@@ -185,7 +241,11 @@ class TraceFile:
         except (ValueError, RecursionError):
             items = [raw]
         else:
-            items = [json.dumps(x, separators=(",", ":")).encode() for x in doc] if isinstance(doc, list) else [raw]
+            items = (
+                [json.dumps(x, separators=(",", ":")).encode() for x in doc]
+                if isinstance(doc, list)
+                else [raw]
+            )
         self.cursor.offset = len(raw)
         self.cursor.lines = len(items)
         if items[skip_lines:]:

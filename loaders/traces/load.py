@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -35,8 +36,10 @@ def load_traces(
     repo: str | None = None,
     tenant: str | None = None,
     expire_before: datetime | None = None,
+    progress: Callable[[Counts, int], None] | None = None,
 ) -> Counts:
-    """Load new lines of the trace files under `paths` into raw.litellm_requests / raw.litellm_rejects."""
+    """Load new lines of the trace files under `paths` into raw.litellm_requests / raw.litellm_rejects.
+    `progress`, when given, is called with the running counts and the number of files after each chunk."""
     repo = check_repo(repo)
     files = discover(paths)
     if not files:
@@ -53,6 +56,7 @@ def load_traces(
             expire_before=expire_before,
             spill_dir=home.root / "tmp",
         ),
+        progress,
     )
     pipeline = make_pipeline(home, PIPELINE_NAME)
     try:

@@ -7,21 +7,24 @@ against each other and against the rows already in the warehouse, and handed on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.traces.fields import TRACE_STRUCTURE_JSON
+from loaders.traces.files import LineBlock
 from loaders.traces.privacy import redact_text
 
-BATCH_ROWS = 100_000
+BATCH_ROWS = 20_000
+SCAN_ROWS = 2048
 
 
 def _sql(name: str) -> str:
@@ -58,6 +61,7 @@ class Normaliser:
     ) -> None:
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute("set enable_progress_bar = false")  # stdout carries only the summary line
         # Spilled data is content-free (normalised rows only); keep it inside PRODLENS_HOME.
         if spill_dir is not None:
             spill_dir.mkdir(parents=True, exist_ok=True)
@@ -74,6 +78,8 @@ class Normaliser:
         self.counts = Counts()
         self.warehouse = warehouse
         self._staged = False
+        self._staged_rows = 0
+        self._in_order = False
         self._rejects: list[pa.Table] = []
 
     def _attach_existing(self) -> bool:
@@ -91,32 +97,53 @@ class Normaliser:
         self.con.close()
 
     # ------------------------------------------------------------------ per chunk
-    def add(self, source_file: str, first_line: int, lines: list[bytes]) -> None:
+    def add(self, source_file: str, first_line: int, lines: list[bytes] | LineBlock) -> None:
         """Normalise consecutive lines of one file, starting at line number `first_line`."""
-        text, bad_index = _decode(lines)
+        if isinstance(lines, LineBlock):
+            # Each line still ends with its newline: JSON ignores it, and dead letters trim it with `\r`.
+            raw, trim = lines.array, "\r\n"
+        else:
+            raw, trim = pa.array(lines, pa.large_binary()), "\r"
+        text, bad_index = _decode(raw)
         bad_utf8 = [first_line + i for i in bad_index]
-        numbers = pa.array(range(first_line, first_line + len(lines)), pa.int64())
-        is_bad = pc.is_in(numbers, value_set=pa.array(bad_utf8, pa.int64()))
-        blank = pc.and_(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), pc.invert(is_bad))
-        self.counts.blank += pc.sum(blank).as_py() or 0
-        keep = pc.invert(pc.or_(blank, is_bad))
-        batch = pa.table({"source_line": numbers, "line": pc.utf8_rtrim(text, characters="\r")}).filter(keep)
+        numbers = pa.array(np.arange(first_line, first_line + len(text), dtype=np.int64))
+        # blank: empty or only whitespace (utf8_is_space, unlike trimming, copies nothing)
+        blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+        if bad_utf8:
+            is_bad = pc.is_in(numbers, value_set=pa.array(bad_utf8, pa.int64()))
+            blank = pc.and_(blank, pc.invert(is_bad))
+            drop = pc.or_(blank, is_bad)
+        else:
+            drop = blank
+        blanks = pc.sum(blank).as_py() or 0
+        self.counts.blank += blanks
+        batch = pa.table({"source_line": numbers, "line": text})
+        if blanks or bad_utf8:
+            batch = batch.filter(pc.invert(drop))
         batch = batch.append_column("source_file", pa.array([source_file] * batch.num_rows, pa.string()))
         self.counts.read += batch.num_rows + len(bad_utf8)
 
+        # several record batches, so that DuckDB's threads can scan the chunk in parallel
+        batch = pa.Table.from_batches(batch.to_batches(max_chunksize=SCAN_ROWS), batch.schema)
         self.con.register("batch", batch)
-        self.con.execute(f"create or replace temp table chunk as {self.query}", self.params)
-        if not self._staged:
-            self.con.execute("create temp table staged as select * exclude (reject_reason) from chunk limit 0")
+        # Rows go straight into `staged`, rejected ones too (content-free, like the others; finish()
+        # drops them). This chunk's rows are those with rowid >= first_row.
+        first_row = self._staged_rows
+        if self._staged:
+            self._staged_rows += self.con.execute(f"insert into staged {self.query}", self.params).fetchall()[0][0]
+        else:
+            self.con.execute(f"create temp table staged as {self.query}", self.params)
+            self._staged_rows = self.con.execute("select count(*) from staged").fetchall()[0][0]
             self._staged = True
-        self.con.execute("insert into staged select * exclude (reject_reason) from chunk where reject_reason is null")
         rejected = self.con.execute(
             """
-            select c.source_line, c.reject_reason, b.line, c.tenant_id
-            from chunk as c
+            select s.source_line, s.reject_reason, rtrim(b.line, ?), s.tenant_id
+            from staged as s
             inner join batch as b using (source_line)
-            where c.reject_reason is not null
-            """
+            where s.rowid >= ? and s.reject_reason is not null
+            order by s.source_line
+            """,
+            [trim, first_row],
         ).fetchall()
         self.con.unregister("batch")
         dead = [(n, reason, line, tenant) for n, reason, line, tenant in rejected]
@@ -154,12 +181,15 @@ class Normaliser:
             self.con.execute("detach database if exists wh")
 
     def _classify(self, existing_rows: bool) -> None:
+        """Decide each staged row's outcome from its key columns only (the rows themselves are neither
+        copied nor sorted), then delete the rows that are not new from `staged`."""
         existing = "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
+        self.con.execute("delete from staged where reject_reason is not null")  # dead letters are in _rejects
         self.con.execute(
             f"""
             create or replace temp table outcome as
             select
-                *,
+                rowid as row_id,
                 case
                     when trace_hash in ({existing}) then 'duplicate'
                     when row_number() over (partition by trace_hash order by source_file, source_line) > 1
@@ -178,13 +208,28 @@ class Normaliser:
                 self.counts.expired = n
             else:
                 self.counts.loaded = n
+        if self.counts.duplicates or self.counts.expired:
+            self.con.execute("delete from staged where rowid in (select row_id from outcome where outcome <> 'new')")
+        # Rows were staged chunk by chunk in the order they were read; when that is already the order of
+        # (source_file, source_line), a plain scan (which keeps insertion order) needs no sort.
+        self._in_order = not self.con.execute(
+            """
+            select count(*) from (
+                select source_file, source_line,
+                    lag(source_file) over w as prev_file, lag(source_line) over w as prev_line
+                from staged
+                window w as (order by rowid)
+            )
+            where prev_file > source_file or (prev_file = source_file and prev_line >= source_line)
+            """
+        ).fetchall()[0][0]
 
     def accepted(self) -> Iterator[pa.RecordBatch | pa.Table]:
-        """New rows as Arrow batches; an empty table when there are none, so dlt still creates the
-        table with all its columns (staging and tests can rely on it existing)."""
+        """New rows as Arrow batches, in (source_file, source_line) order; an empty table when there are
+        none, so dlt still creates the table with all its columns (staging and tests can rely on it existing)."""
+        order = "" if self._in_order else " order by source_file, source_line"
         reader = self.con.sql(
-            "select * exclude (outcome), $loaded_at::timestamptz as ingested_at from outcome "
-            "where outcome = 'new' order by source_file, source_line",
+            f"select * exclude (reject_reason), $loaded_at::timestamptz as ingested_at from staged{order}",
             params={"loaded_at": self.loaded_at},
         ).to_arrow_reader(BATCH_ROWS)
         empty = True
@@ -221,20 +266,19 @@ def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
 
 
-def _decode(lines: list[bytes]) -> tuple[pa.Array, list[int]]:
-    """Lines as an Arrow string array, plus the indexes of lines that are not valid UTF-8 (those
-    become empty strings here and dead letters in the caller)."""
-    raw = pa.array(lines, pa.binary())
+def _decode(raw: pa.Array) -> tuple[pa.Array, list[int]]:
+    """Lines (an Arrow binary array) as an Arrow string array, plus the indexes of lines that are not
+    valid UTF-8 (those become empty strings here and dead letters in the caller)."""
     try:
-        return raw.cast(pa.string()), []
+        return raw.cast(pa.large_string()), []
     except pa.ArrowInvalid:
         pass
     text: list[str] = []
     bad: list[int] = []
-    for i, line in enumerate(lines):
+    for i, line in enumerate(raw.to_pylist()):
         try:
             text.append(line.decode("utf-8"))
         except UnicodeDecodeError:
             text.append("")
             bad.append(i)
-    return pa.array(text, pa.string()), bad
+    return pa.array(text, pa.large_string()), bad

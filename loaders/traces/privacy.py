@@ -30,7 +30,13 @@ CONTENT_KEYS = frozenset(
         "functions",
     }
 )
-CONTENT_PREFIXES = ("llm.input_messages", "llm.output_messages", "llm.prompts", "gen_ai.prompt", "gen_ai.completion")
+CONTENT_PREFIXES = (
+    "llm.input_messages",
+    "llm.output_messages",
+    "llm.prompts",
+    "gen_ai.prompt",
+    "gen_ai.completion",
+)
 # Keys that carry credentials; matched case-insensitively, with '-' and '_' treated alike.
 CREDENTIAL_KEYS = frozenset(
     {

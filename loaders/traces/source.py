@@ -4,7 +4,7 @@ source's dlt state, so they advance only when the load that carries them commits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
@@ -19,9 +19,12 @@ MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 class TracePass:
     """Reads every new line of the given files once, however many resources ask for the result."""
 
-    def __init__(self, files: list[Path], normaliser: Normaliser) -> None:
+    def __init__(
+        self, files: list[Path], normaliser: Normaliser, progress: Callable[[Counts, int], None] | None = None
+    ) -> None:
         self.files = files
         self.normaliser = normaliser
+        self.progress = progress  # called with (counts, number of files) after each chunk of lines
         self.done = False
 
     @property
@@ -42,6 +45,8 @@ class TracePass:
             counts.files_changed += 1
             for chunk in trace_file.chunks():
                 self.normaliser.add(key, chunk.first_line, chunk.lines)
+                if self.progress is not None:
+                    self.progress(counts, len(self.files))
             counts.held_back += trace_file.held_back
             cursors[key] = trace_file.cursor.to_state()
         self.normaliser.finish()

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from loaders.home import Home
-from tests.conftest import prodlens, query, write_jsonl
+from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
 
 SUMMARY = re.compile(r"(\d+) lines read, (\d+) loaded, (\d+) duplicates, (\d+) dead-lettered")
 
@@ -111,7 +111,7 @@ def test_dead_letters_reasons_and_reconciliation_in_marts(home: Home, tmp_path: 
         ],
     )
     assert load(home, log) == (9, 1, 1, 7)
-    prodlens("build", home=home)
+    prodlens("build", *BUILD_SESSIONS, home=home)
     reasons = {r["source_line"]: r["reason"] for r in query(home, "select * from marts.rejected_traces")}
     assert reasons == {
         2: "invalid JSON",
@@ -134,7 +134,7 @@ def test_load_twice_never_doubles_rows_in_marts(home: Home, tmp_path: Path) -> N
     b = write_jsonl(tmp_path / "b.jsonl", [rec(2), rec(1, latency_ms=5)])
     load(home, a)
     load(home, b)
-    prodlens("build", home=home)
+    prodlens("build", *BUILD_SESSIONS, home=home)
     rows = query(home, "select request_id, count(*) as n from marts.sessions group by 1 order by 1")
     assert rows == [{"request_id": "req-1", "n": 1}, {"request_id": "req-2", "n": 1}]
 
@@ -144,7 +144,7 @@ def test_defaults_for_repo_and_tenant(home: Home, tmp_path: Path) -> None:
         tmp_path / "a.jsonl", [rec(1), rec(2, metadata={"repo": "acme/own", "tenant_id": "t2"})]
     )
     load(home, log, extra=("--repo", "Acme/Default", "--tenant", "t1"))
-    prodlens("build", home=home)
+    prodlens("build", *BUILD_SESSIONS, home=home)
     rows = query(home, "select request_id, repo_slug, tenant_id from marts.sessions order by 1")
     assert rows == [
         {"request_id": "req-1", "repo_slug": "acme/default", "tenant_id": "t1"},

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.home import Home
-from tests.conftest import prodlens, query, write_jsonl
+from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
 
 CONTENT_FIELDS = [
     "messages",
@@ -102,7 +102,7 @@ def test_no_marker_anywhere_under_home(home: Home, tmp_path: Path) -> None:
 
     out = prodlens("load", "traces", str(log), home=home).stdout
     assert "1 loaded" in out and "3 dead-lettered" in out
-    build = prodlens("build", home=home)
+    build = prodlens("build", *BUILD_SESSIONS, home=home)
 
     # the identity fields ProdLens needs are kept
     rows = query(home, "select developer_id, api_key_hash from marts.sessions")

@@ -1,48 +1,50 @@
 -- Scalar helpers for normalise.sql, created once per in-memory normaliser connection.
+--
+-- DuckDB expands macros inline and does not share work between the branches of a CASE, so helpers
+-- that used one argument several times cast it several times per row. The helpers take the leaf's
+-- text `v` together with `d`, its `try_cast(v as double)`, which normalize.sql computes once per leaf
+-- in a column of its own.
 
--- A number from a JSON leaf read as text; null when absent or not a finite number.
-create or replace temp macro pl_num(v) as (
-    case when isfinite(try_cast(v as double)) then try_cast(v as double) end
+-- A number from a JSON leaf read as text (d = try_cast(text as double)); null when absent or not finite.
+create or replace temp macro pl_num(d) as (
+    case when isfinite(d) then d end
 );
 
 -- What is wrong with a token count, or null when it is absent or a whole, non-negative number.
-create or replace temp macro pl_token_problem(v) as (
+create or replace temp macro pl_token_problem(v, d) as (
     case
         when v is null then null
-        when try_cast(v as double) is null or not isfinite(try_cast(v as double)) then 'non-numeric'
-        when try_cast(v as double) < 0 then 'negative'
-        when try_cast(v as double) <> floor(try_cast(v as double)) then 'non-integer'
-        when try_cast(v as double) > 9.0e15 then 'out-of-range'
+        when d is null or not isfinite(d) then 'non-numeric'
+        when d < 0 then 'negative'
+        when d <> floor(d) then 'non-integer'
+        when d > 9.0e15 then 'out-of-range'
     end
 );
 
 -- A valid token count as BIGINT (null when absent or invalid: invalid ones are dead-lettered).
-create or replace temp macro pl_tok(v) as (
-    case when pl_token_problem(v) is null then try_cast(try_cast(v as double) as bigint) end
+create or replace temp macro pl_tok(v, d) as (
+    case when pl_token_problem(v, d) is null then try_cast(d as bigint) end
 );
 
 -- Unix seconds (milliseconds above 1e11) or ISO 8601 text to a UTC timestamptz.
 -- Accepts `Z`, an offset, both (`+00:00Z`), a space separator and naive values (taken as UTC).
-create or replace temp macro pl_ts_parse(v) as (
+create or replace temp macro pl_ts_parse(v, d) as (
     case
         when v is null or trim(v) = '' then null
-        when pl_num(v) is not null
-            then try(to_timestamp(case when pl_num(v) > 1e11 then pl_num(v) / 1000.0 else pl_num(v) end))
+        when isfinite(d) then try(to_timestamp(case when d > 1e11 then d / 1000.0 else d end))
         else try_cast(regexp_replace(trim(v), '([+-]\d{2}:?\d{2})[Zz]$', '\1') as timestamptz)
     end
 );
 
--- A usable timestamp: parsed, and between 2000 and 2100 (anything else is a unit or clock error).
-create or replace temp macro pl_ts(v) as (
-    case
-        when pl_ts_parse(v) >= timestamptz '2000-01-01' and pl_ts_parse(v) < timestamptz '2100-01-01'
-            then pl_ts_parse(v)
-    end
+-- A usable timestamp (p from pl_ts_parse): between 2000 and 2100 (anything else is a unit or clock error).
+create or replace temp macro pl_ts(p) as (
+    case when p >= timestamptz '2000-01-01' and p < timestamptz '2100-01-01' then p end
 );
 
--- First non-blank text value of a list.
-create or replace temp macro pl_first(xs) as (
-    list_filter(list_transform(xs, lambda x: nullif(trim(x), '')), lambda x: x is not null)[1]
+-- A text value, or null when it is blank; coalesce(pl_text(a), pl_text(b), ...) is the first
+-- non-blank value of a list.
+create or replace temp macro pl_text(x) as (
+    nullif(trim(x), '')
 );
 
 -- Truthiness of an acceptance flag: booleans, 1/0, "true"/"yes".

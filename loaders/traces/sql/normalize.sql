@@ -3,6 +3,10 @@
 -- fields, see fields.py), $default_repo and $default_tenant.
 -- Output: one row per input line, `reject_reason` null for usable rows. Only whitelisted fields are
 -- extracted, so prompt and response content never leaves this query.
+--
+-- Speed: a line is parsed twice (json_valid, json_transform), and every leaf is cast to a number or
+-- parsed as a time once, in a column of its own (`numbers`, `times`), which the macros then reuse:
+-- DuckDB expands macros inline and does not share work between CASE branches.
 with
 
 src as (
@@ -17,7 +21,9 @@ src as (
 typed as (
     select
         *,
-        case when is_json then json_type(line) end as json_kind,
+        -- Valid JSON that starts with `{` is an object; only other lines need json_type (another parse).
+        case when is_json then case when starts_with(line, '{') then 'OBJECT' else json_type(line) end end
+            as json_kind,
     from src
 ),
 
@@ -47,6 +53,97 @@ fields as (
     from extracted
 ),
 
+leaves as (
+    select
+        *,
+        -- leaves read from the top level or from attributes
+        coalesce(j['gen_ai.usage.input_tokens'], att['gen_ai.usage.input_tokens']) as genai_input,
+        coalesce(j['gen_ai.usage.output_tokens'], att['gen_ai.usage.output_tokens']) as genai_output,
+        coalesce(j['gen_ai.usage.cache_read.input_tokens'], att['gen_ai.usage.cache_read.input_tokens'])
+            as genai_cache_read,
+        coalesce(j['gen_ai.usage.cache_creation.input_tokens'], att['gen_ai.usage.cache_creation.input_tokens'])
+            as genai_cache_write,
+        coalesce(
+            pl_text(md.diff_ratio), pl_text(md['prod_lens.diff_ratio']),
+            pl_text(att.diff_ratio), pl_text(att['prod_lens.diff_ratio'])
+        ) as diff_ratio_text,
+        coalesce(
+            pl_text(md.accepted_lines), pl_text(md['prod_lens.accepted_lines']),
+            pl_text(att.accepted_lines), pl_text(att['prod_lens.accepted_lines'])
+        ) as accepted_lines_text,
+        coalesce(j.response_cost, att['llm.cost.total'], j.hidden_params.response_cost) as proxy_cost_text,
+    from fields
+),
+
+numbers as (
+    -- every numeric leaf cast to DOUBLE once
+    select
+        *,
+        -- times
+        try_cast(j.startTime as double) as n_start_time_camel,
+        try_cast(j.timestamp as double) as n_timestamp,
+        try_cast(j.start_time as double) as n_start_time,
+        try_cast(j.endTime as double) as n_end_time_camel,
+        try_cast(j.end_time as double) as n_end_time,
+        try_cast(j.completionStartTime as double) as n_completion_start_time,
+        -- token counts that are checked (a bad one dead-letters the line)
+        try_cast(j.prompt_tokens as double) as n_prompt_tokens,
+        try_cast(j.completion_tokens as double) as n_completion_tokens,
+        try_cast(j.total_tokens as double) as n_total_tokens,
+        try_cast(us.prompt_tokens as double) as n_us_prompt_tokens,
+        try_cast(us.completion_tokens as double) as n_us_completion_tokens,
+        try_cast(us.total_tokens as double) as n_us_total_tokens,
+        try_cast(us.input_tokens as double) as n_us_input_tokens,
+        try_cast(us.output_tokens as double) as n_us_output_tokens,
+        try_cast(us.cache_read_input_tokens as double) as n_us_cache_read,
+        try_cast(us.cache_creation_input_tokens as double) as n_us_cache_creation,
+        try_cast(att['llm.token_count.prompt'] as double) as n_att_prompt,
+        try_cast(att['llm.token_count.completion'] as double) as n_att_completion,
+        try_cast(genai_input as double) as n_genai_input,
+        try_cast(genai_output as double) as n_genai_output,
+        -- other token counts
+        try_cast(uo.prompt_tokens as double) as n_uo_prompt_tokens,
+        try_cast(uo.completion_tokens as double) as n_uo_completion_tokens,
+        try_cast(att['llm.token_count.total'] as double) as n_att_total,
+        try_cast(us.prompt_tokens_details.cached_tokens as double) as n_us_cached,
+        try_cast(j.prompt_tokens_details.cached_tokens as double) as n_cached,
+        try_cast(att['llm.token_count.prompt_details.cache_read'] as double) as n_att_cache_read,
+        try_cast(genai_cache_read as double) as n_genai_cache_read,
+        try_cast(uo.cache_read_input_tokens as double) as n_uo_cache_read,
+        try_cast(uo.prompt_tokens_details.cached_tokens as double) as n_uo_cached,
+        try_cast(us.prompt_tokens_details.cache_creation_tokens as double) as n_us_cache_creation_details,
+        try_cast(att['llm.token_count.prompt_details.cache_write'] as double) as n_att_cache_write,
+        try_cast(genai_cache_write as double) as n_genai_cache_write,
+        try_cast(uo.cache_creation_input_tokens as double) as n_uo_cache_creation,
+        try_cast(uo.prompt_tokens_details.cache_creation_tokens as double) as n_uo_cache_creation_details,
+        -- other numbers
+        try_cast(j.latency_ms as double) as n_latency_ms,
+        try_cast(att.latency_ms as double) as n_att_latency_ms,
+        try_cast(j.duration_ms as double) as n_duration_ms,
+        try_cast(att.duration_ms as double) as n_att_duration_ms,
+        try_cast(j.status_code as double) as n_status_code,
+        try_cast(j['http.status_code'] as double) as n_http_status_code,
+        try_cast(att.status_code as double) as n_att_status_code,
+        try_cast(att['http.status_code'] as double) as n_att_http_status_code,
+        try_cast(j.error_information.error_code as double) as n_error_code,
+        try_cast(diff_ratio_text as double) as n_diff_ratio,
+        try_cast(accepted_lines_text as double) as n_accepted_lines,
+        try_cast(proxy_cost_text as double) as n_proxy_cost,
+    from leaves
+),
+
+times as (
+    select
+        *,
+        pl_ts(pl_ts_parse(j.startTime, n_start_time_camel)) as ts_start_time_camel,
+        pl_ts(pl_ts_parse(j.timestamp, n_timestamp)) as ts_timestamp,
+        pl_ts(pl_ts_parse(j.start_time, n_start_time)) as ts_start_time,
+        pl_ts(pl_ts_parse(j.endTime, n_end_time_camel)) as ts_end_time_camel,
+        pl_ts(pl_ts_parse(j.end_time, n_end_time)) as ts_end_time,
+        pl_ts(pl_ts_parse(j.completionStartTime, n_completion_start_time)) as ts_completion_start_time,
+    from numbers
+),
+
 raw_values as (
     select
         source_file,
@@ -60,154 +157,155 @@ raw_values as (
         pm,
 
         -- time
-        pl_ts(j.startTime) as start_ts,
-        coalesce(pl_ts(j.startTime), pl_ts(j.timestamp), pl_ts(j.start_time)) as request_ts,
-        coalesce(pl_ts(j.endTime), pl_ts(j.end_time)) as end_ts,
-        pl_ts(j.completionStartTime) as completion_start_ts,
+        ts_start_time_camel as start_ts,
+        coalesce(ts_start_time_camel, ts_timestamp, ts_start_time) as request_ts,
+        coalesce(ts_end_time_camel, ts_end_time) as end_ts,
+        ts_completion_start_time as completion_start_ts,
 
-        -- token fields as given, checked one by one below
-        [
-            {'field': 'prompt_tokens', 'value': j.prompt_tokens},
-            {'field': 'completion_tokens', 'value': j.completion_tokens},
-            {'field': 'total_tokens', 'value': j.total_tokens},
-            {'field': 'usage.prompt_tokens', 'value': us.prompt_tokens},
-            {'field': 'usage.completion_tokens', 'value': us.completion_tokens},
-            {'field': 'usage.total_tokens', 'value': us.total_tokens},
-            {'field': 'usage.input_tokens', 'value': us.input_tokens},
-            {'field': 'usage.output_tokens', 'value': us.output_tokens},
-            {'field': 'usage.cache_read_input_tokens', 'value': us.cache_read_input_tokens},
-            {'field': 'usage.cache_creation_input_tokens', 'value': us.cache_creation_input_tokens},
-            {'field': 'attributes.llm.token_count.prompt', 'value': att['llm.token_count.prompt']},
-            {'field': 'attributes.llm.token_count.completion', 'value': att['llm.token_count.completion']},
-            {'field': 'gen_ai.usage.input_tokens',
-             'value': coalesce(j['gen_ai.usage.input_tokens'], att['gen_ai.usage.input_tokens'])},
-            {'field': 'gen_ai.usage.output_tokens',
-             'value': coalesce(j['gen_ai.usage.output_tokens'], att['gen_ai.usage.output_tokens'])}
-        ] as token_fields,
+        -- the first bad token count, in this order, dead-letters the line
+        coalesce(
+            pl_token_problem(j.prompt_tokens, n_prompt_tokens) || ' token count in prompt_tokens',
+            pl_token_problem(j.completion_tokens, n_completion_tokens) || ' token count in completion_tokens',
+            pl_token_problem(j.total_tokens, n_total_tokens) || ' token count in total_tokens',
+            pl_token_problem(us.prompt_tokens, n_us_prompt_tokens) || ' token count in usage.prompt_tokens',
+            pl_token_problem(us.completion_tokens, n_us_completion_tokens)
+                || ' token count in usage.completion_tokens',
+            pl_token_problem(us.total_tokens, n_us_total_tokens) || ' token count in usage.total_tokens',
+            pl_token_problem(us.input_tokens, n_us_input_tokens) || ' token count in usage.input_tokens',
+            pl_token_problem(us.output_tokens, n_us_output_tokens) || ' token count in usage.output_tokens',
+            pl_token_problem(us.cache_read_input_tokens, n_us_cache_read)
+                || ' token count in usage.cache_read_input_tokens',
+            pl_token_problem(us.cache_creation_input_tokens, n_us_cache_creation)
+                || ' token count in usage.cache_creation_input_tokens',
+            pl_token_problem(att['llm.token_count.prompt'], n_att_prompt)
+                || ' token count in attributes.llm.token_count.prompt',
+            pl_token_problem(att['llm.token_count.completion'], n_att_completion)
+                || ' token count in attributes.llm.token_count.completion',
+            pl_token_problem(genai_input, n_genai_input) || ' token count in gen_ai.usage.input_tokens',
+            pl_token_problem(genai_output, n_genai_output) || ' token count in gen_ai.usage.output_tokens'
+        ) as token_problem,
 
         -- input tokens that already include cached tokens
         coalesce(
-            pl_tok(j.prompt_tokens),
-            pl_tok(us.prompt_tokens),
-            pl_tok(att['llm.token_count.prompt']),
-            pl_tok(coalesce(j['gen_ai.usage.input_tokens'], att['gen_ai.usage.input_tokens'])),
-            pl_tok(uo.prompt_tokens)
+            pl_tok(j.prompt_tokens, n_prompt_tokens),
+            pl_tok(us.prompt_tokens, n_us_prompt_tokens),
+            pl_tok(att['llm.token_count.prompt'], n_att_prompt),
+            pl_tok(genai_input, n_genai_input),
+            pl_tok(uo.prompt_tokens, n_uo_prompt_tokens)
         ) as inclusive_input,
         -- Anthropic-style input tokens that exclude cached tokens
-        pl_tok(us.input_tokens) as exclusive_input,
+        pl_tok(us.input_tokens, n_us_input_tokens) as exclusive_input,
         coalesce(
-            pl_tok(j.completion_tokens),
-            pl_tok(us.completion_tokens),
-            pl_tok(us.output_tokens),
-            pl_tok(att['llm.token_count.completion']),
-            pl_tok(coalesce(j['gen_ai.usage.output_tokens'], att['gen_ai.usage.output_tokens'])),
-            pl_tok(uo.completion_tokens)
+            pl_tok(j.completion_tokens, n_completion_tokens),
+            pl_tok(us.completion_tokens, n_us_completion_tokens),
+            pl_tok(us.output_tokens, n_us_output_tokens),
+            pl_tok(att['llm.token_count.completion'], n_att_completion),
+            pl_tok(genai_output, n_genai_output),
+            pl_tok(uo.completion_tokens, n_uo_completion_tokens)
         ) as output_given,
         coalesce(
-            pl_tok(j.total_tokens), pl_tok(us.total_tokens), pl_tok(att['llm.token_count.total'])
+            pl_tok(j.total_tokens, n_total_tokens),
+            pl_tok(us.total_tokens, n_us_total_tokens),
+            pl_tok(att['llm.token_count.total'], n_att_total)
         ) as total_given,
         coalesce(
-            pl_tok(us.cache_read_input_tokens),
-            pl_tok(us.prompt_tokens_details.cached_tokens),
-            pl_tok(j.prompt_tokens_details.cached_tokens),
-            pl_tok(att['llm.token_count.prompt_details.cache_read']),
-            pl_tok(coalesce(j['gen_ai.usage.cache_read.input_tokens'], att['gen_ai.usage.cache_read.input_tokens'])),
-            pl_tok(uo.cache_read_input_tokens),
-            pl_tok(uo.prompt_tokens_details.cached_tokens)
+            pl_tok(us.cache_read_input_tokens, n_us_cache_read),
+            pl_tok(us.prompt_tokens_details.cached_tokens, n_us_cached),
+            pl_tok(j.prompt_tokens_details.cached_tokens, n_cached),
+            pl_tok(att['llm.token_count.prompt_details.cache_read'], n_att_cache_read),
+            pl_tok(genai_cache_read, n_genai_cache_read),
+            pl_tok(uo.cache_read_input_tokens, n_uo_cache_read),
+            pl_tok(uo.prompt_tokens_details.cached_tokens, n_uo_cached)
         ) as cache_read_given,
         coalesce(
-            pl_tok(us.cache_creation_input_tokens),
-            pl_tok(us.prompt_tokens_details.cache_creation_tokens),
-            pl_tok(att['llm.token_count.prompt_details.cache_write']),
-            pl_tok(
-                coalesce(j['gen_ai.usage.cache_creation.input_tokens'], att['gen_ai.usage.cache_creation.input_tokens'])
-            ),
-            pl_tok(uo.cache_creation_input_tokens),
-            pl_tok(uo.prompt_tokens_details.cache_creation_tokens)
+            pl_tok(us.cache_creation_input_tokens, n_us_cache_creation),
+            pl_tok(us.prompt_tokens_details.cache_creation_tokens, n_us_cache_creation_details),
+            pl_tok(att['llm.token_count.prompt_details.cache_write'], n_att_cache_write),
+            pl_tok(genai_cache_write, n_genai_cache_write),
+            pl_tok(uo.cache_creation_input_tokens, n_uo_cache_creation),
+            pl_tok(uo.prompt_tokens_details.cache_creation_tokens, n_uo_cache_creation_details)
         ) as cache_write_given,
 
         -- model and provider
-        pl_first([
-            j.model,
-            att['llm.model_name'],
-            j['gen_ai.response.model'],
-            att['gen_ai.response.model'],
-            j['gen_ai.request.model'],
-            att['gen_ai.request.model']
-        ]) as model_name,
-        lower(pl_first([
-            j.custom_llm_provider,
-            att['llm.provider'],
-            j['llm.provider'],
-            j['gen_ai.provider.name'],
-            att['gen_ai.provider.name'],
-            j['gen_ai.system'],
-            att['gen_ai.system']
-        ])) as provider_given,
+        coalesce(
+            pl_text(j.model),
+            pl_text(att['llm.model_name']),
+            pl_text(j['gen_ai.response.model']),
+            pl_text(att['gen_ai.response.model']),
+            pl_text(j['gen_ai.request.model']),
+            pl_text(att['gen_ai.request.model'])
+        ) as model_name,
+        lower(coalesce(
+            pl_text(j.custom_llm_provider),
+            pl_text(att['llm.provider']),
+            pl_text(j['llm.provider']),
+            pl_text(j['gen_ai.provider.name']),
+            pl_text(att['gen_ai.provider.name']),
+            pl_text(j['gen_ai.system']),
+            pl_text(att['gen_ai.system'])
+        )) as provider_given,
 
         -- latency
         coalesce(
-            pl_num(j.latency_ms), pl_num(att.latency_ms), pl_num(j.duration_ms), pl_num(att.duration_ms)
+            pl_num(n_latency_ms), pl_num(n_att_latency_ms), pl_num(n_duration_ms), pl_num(n_att_duration_ms)
         ) as latency_given,
 
         -- status
         coalesce(
-            try_cast(pl_num(j.status_code) as integer),
-            try_cast(pl_num(j['http.status_code']) as integer),
-            try_cast(pl_num(att.status_code) as integer),
-            try_cast(pl_num(att['http.status_code']) as integer),
-            try_cast(pl_num(j.error_information.error_code) as integer),
+            try_cast(pl_num(n_status_code) as integer),
+            try_cast(pl_num(n_http_status_code) as integer),
+            try_cast(pl_num(n_att_status_code) as integer),
+            try_cast(pl_num(n_att_http_status_code) as integer),
+            try_cast(pl_num(n_error_code) as integer),
             case lower(j.status) when 'success' then 200 when 'failure' then 500 end
         ) as status_code_given,
 
-        -- people and places
-        pl_first(list_filter([
-            j.developer_id,
-            md.developer_id,
-            md.user_api_key_user_email,
-            md.user_api_key_user_id,
-            rq.developer_id,
-            rq.user,
-            j.end_user,
-            att['user.id']
-        ], lambda x: x not ilike '%session%')) as developer_id,
+        -- people and places (developer ids that mention a session are skipped)
+        coalesce(
+            case when j.developer_id not ilike '%session%' then pl_text(j.developer_id) end,
+            case when md.developer_id not ilike '%session%' then pl_text(md.developer_id) end,
+            case when md.user_api_key_user_email not ilike '%session%' then pl_text(md.user_api_key_user_email) end,
+            case when md.user_api_key_user_id not ilike '%session%' then pl_text(md.user_api_key_user_id) end,
+            case when rq.developer_id not ilike '%session%' then pl_text(rq.developer_id) end,
+            case when rq.user not ilike '%session%' then pl_text(rq.user) end,
+            case when j.end_user not ilike '%session%' then pl_text(j.end_user) end,
+            case when att['user.id'] not ilike '%session%' then pl_text(att['user.id']) end
+        ) as developer_id,
         regexp_replace(
-            pl_first([md.session_id, j.session_id, rq.session_id, att['session.id']]), '^session[-_]', ''
+            coalesce(pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(att['session.id'])),
+            '^session[-_]',
+            ''
         ) as session_raw,
-        lower(pl_first([
-            md.repo, md.repository, md.repo_slug, rq.repo, att.repo, att.repository, $default_repo
-        ])) as repo_given,
+        lower(coalesce(
+            pl_text(md.repo),
+            pl_text(md.repository),
+            pl_text(md.repo_slug),
+            pl_text(rq.repo),
+            pl_text(att.repo),
+            pl_text(att.repository),
+            pl_text($default_repo)
+        )) as repo_given,
 
         -- acceptance
-        pl_first([
-            att['prod_lens.accepted'], att.accepted, att.accepted_flag,
-            md['prod_lens.accepted'], md.accepted, md.accepted_flag
-        ]) as accepted_given,
-        pl_num(pl_first([md.diff_ratio, md['prod_lens.diff_ratio'], att.diff_ratio, att['prod_lens.diff_ratio']]))
-            as diff_ratio_given,
-        pl_num(pl_first([
-            md.accepted_lines, md['prod_lens.accepted_lines'], att.accepted_lines, att['prod_lens.accepted_lines']
-        ])) as accepted_lines_given,
+        coalesce(
+            pl_text(att['prod_lens.accepted']), pl_text(att.accepted), pl_text(att.accepted_flag),
+            pl_text(md['prod_lens.accepted']), pl_text(md.accepted), pl_text(md.accepted_flag)
+        ) as accepted_given,
+        pl_num(n_diff_ratio) as diff_ratio_given,
+        pl_num(n_accepted_lines) as accepted_lines_given,
+        pl_num(n_proxy_cost) as proxy_cost_usd,
 
-        pl_first([j.id, j.litellm_call_id, j.request_id, j.span_id, j.context.span_id, att.span_id]) as request_id,
-        pl_first([md.tenant_id, md.user_api_key_org_id, $default_tenant, 'default']) as tenant_id,
-    from fields
-),
-
-checked as (
-    select
-        *,
-        list_filter(
-            list_transform(
-                token_fields,
-                lambda f: case
-                    when pl_token_problem(f.value) is not null
-                        then pl_token_problem(f.value) || ' token count in ' || f.field
-                end
-            ),
-            lambda r: r is not null
-        )[1] as token_problem,
-    from raw_values
+        coalesce(
+            pl_text(j.id),
+            pl_text(j.litellm_call_id),
+            pl_text(j.request_id),
+            pl_text(j.span_id),
+            pl_text(j.context.span_id),
+            pl_text(att.span_id)
+        ) as request_id,
+        coalesce(pl_text(md.tenant_id), pl_text(md.user_api_key_org_id), pl_text($default_tenant), 'default')
+            as tenant_id,
+    from times
 ),
 
 derived as (
@@ -231,7 +329,7 @@ derived as (
             provider_given,
             case when contains(model_name, '/') then lower(split_part(model_name, '/', 1)) end
         ) as provider,
-    from checked
+    from raw_values
 ),
 
 normalised as (
@@ -300,15 +398,15 @@ normalised as (
         md.user_api_key_hash as api_key_hash,
         md.user_api_key_org_id as org_id,
         lower(j.call_type) as call_type,
-        pl_num(coalesce(j.response_cost, att['llm.cost.total'], j.hidden_params.response_cost)) as proxy_cost_usd,
+        proxy_cost_usd,
         case when lower(j.cache_hit) in ('true', '1') then true when lower(j.cache_hit) in ('false', '0') then false end
             as cache_hit,
         j.error_information.error_code as error_code,
         j.error_information.error_class as error_class,
-        pl_first([md.prompt_id, pm.prompt_id, rq.prompt_id, att.prompt_id]) as prompt_id,
-        pl_first([md.prompt_version, pm.prompt_version, rq.prompt_version, att.prompt_version]) as prompt_version,
-        pl_first([md.experiment_id, pm.experiment_id, rq.experiment_id, att.experiment_id]) as experiment_id,
-        pl_first([md.variant, pm.variant, rq.variant, att.variant]) as variant,
+        coalesce(pl_text(md.prompt_id), pl_text(pm.prompt_id), pl_text(rq.prompt_id), pl_text(att.prompt_id)) as prompt_id,
+        coalesce(pl_text(md.prompt_version), pl_text(pm.prompt_version), pl_text(rq.prompt_version), pl_text(att.prompt_version)) as prompt_version,
+        coalesce(pl_text(md.experiment_id), pl_text(pm.experiment_id), pl_text(rq.experiment_id), pl_text(att.experiment_id)) as experiment_id,
+        coalesce(pl_text(md.variant), pl_text(pm.variant), pl_text(rq.variant), pl_text(att.variant)) as variant,
         j.trace_id as trace_id,
     from derived
 ),
