@@ -250,12 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in (("prodlens", prodlens), ("duckdb read_json", native)):
         if run:
             cpu = run["user_s"] + run["sys_s"]
-            print(f"{name:<16} {run['wall_s']:>12.2f} s     peak RSS {run['peak_rss_mb']:>8.0f} MiB"
-                  f"   cpu {cpu:.0f} s   load avg {run['load_avg_before']:.1f}   exit {run['exit_code']}")
+            print(
+                f"{name:<16} {run['wall_s']:>12.2f} s     peak RSS {run['peak_rss_mb']:>8.0f} MiB"
+                f"   cpu {cpu:.0f} s   load avg {run['load_avg_before']:.1f}   exit {run['exit_code']}"
+            )
     if native:
         print(f"ratio            {ratio:>12.2f}       (prodlens / native; target <= 3)")
-    print(f"throughput       {gen['lines'] / prodlens['wall_s']:>12,.0f} lines/s, "
-          f"{gib * 1024 / prodlens['wall_s']:.0f} MiB/s (prodlens)")
+    print(
+        f"throughput       {gen['lines'] / prodlens['wall_s']:>12,.0f} lines/s, "
+        f"{gib * 1024 / prodlens['wall_s']:.0f} MiB/s (prodlens)"
+    )
     print(f"summary          {prodlens['summary'] or '(none)'}")
     if not result["summary_ok"]:
         print(f"  !! expected    {expected}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Sequence
 
 from loaders.home import Home, project_dir
@@ -23,14 +25,19 @@ def dbt_env(home: Home) -> dict[str, str]:
 
 
 def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False) -> bool:
-    """Run one dbt command in-process; True when it succeeded (models built and tests passed)."""
+    """Run one dbt command in-process; True when it succeeded (models built and tests passed).
+
+    quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
+    output (the summary of `prodlens run`, the tables of `prodlens demo`)."""
     from dbt.cli.main import dbtRunner
 
     home.ensure()
     os.environ.update(dbt_env(home))
     flags = ["--quiet"] if quiet else []
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
-    result = dbtRunner().invoke(cli_args)
+    console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
+    with console:  # dbt's console logger writes to the sys.stdout of the moment it is set up
+        result = dbtRunner().invoke(cli_args)
     if result.exception is not None and not quiet:
         print(f"dbt failed: {result.exception}")
     return bool(result.success)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+from pathlib import Path
 
 import dlt
 
@@ -82,6 +85,25 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+_EXTRACT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
+
+
+def remove_abandoned_extracts(pipeline: dlt.Pipeline) -> list[Path]:
+    """Delete the extract folders of runs that were killed before dlt committed their package.
+
+    dlt extracts into `normalize/<random id>/` and moves the package to `normalize/extracted/` when
+    the extract step completes; a killed run leaves the folder, with row data, behind for good. Its
+    file cursors were not committed either, so the next run reads those lines again."""
+    root = Path(pipeline.working_dir) / "normalize"
+    removed = []
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and _EXTRACT_FOLDER.match(folder.name):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
 def run_pipeline(pipeline: dlt.Pipeline, data, home: Home):
     """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors.
 
@@ -90,6 +112,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data, home: Home):
     from dlt.common.schema.exceptions import DataValidationError
     from dlt.pipeline.exceptions import PipelineStepFailed
 
+    remove_abandoned_extracts(pipeline)
     try:
         if pipeline.has_pending_data:
             pipeline.run()

@@ -23,9 +23,24 @@ MODELS = (
     ("openai", "gpt-4o-mini", 0.10, 700.0),
     ("anthropic", "claude-3-opus-20240229", 0.05, 5200.0),
 )
-WORDS = (
-    ["the", "a", "function", "test", "refactor", "module", "error", "fix", "add", "remove", "return", "value", "type", "import", "class", "async"]
-)
+WORDS = [
+    "the",
+    "a",
+    "function",
+    "test",
+    "refactor",
+    "module",
+    "error",
+    "fix",
+    "add",
+    "remove",
+    "return",
+    "value",
+    "type",
+    "import",
+    "class",
+    "async",
+]
 
 
 @dataclass

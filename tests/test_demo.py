@@ -111,4 +111,3 @@ def test_demo_is_repeatable(demo_home: tuple[Home, str]) -> None:
     out = prodlens("demo", home=home).stdout
     assert "0 loaded" in out
     assert query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0] == before
-

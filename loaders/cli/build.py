@@ -8,6 +8,7 @@ from loaders.dbt import run_dbt
 from loaders.errors import UserError
 from loaders.home import Home
 from loaders.publish import publish
+from loaders.traces.load import ensure_trace_tables
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -17,13 +18,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Arguments after `--` are passed to dbt build unchanged, e.g. prodlens build -- --select sessions",
     )
     build.set_defaults(handler=_build)
-    docs = commands.add_parser("docs", help="generate dbt's documentation site (lineage, every model and column)")
+    docs = commands.add_parser(
+        "docs", help="generate dbt's documentation site (lineage, every model and column)"
+    )
     docs.set_defaults(handler=_docs)
 
 
 def build_and_publish(home: Home, extra: list[str] | None = None, *, quiet: bool = False) -> None:
     if not home.warehouse.exists():
         raise UserError(f"nothing to build in {home.root}: load data first with prodlens load traces PATH")
+    ensure_trace_tables(home)  # a home with only GitHub data loaded still builds
     if not run_dbt(home, ["build", *(extra or [])], quiet=quiet):
         raise UserError(
             f"dbt build failed (see above, or {home.dbt_logs}/dbt.log); the published database was not changed"
@@ -44,5 +48,7 @@ def _docs(args: argparse.Namespace) -> int:
         raise UserError(f"nothing to document in {home.root}: run prodlens build first")
     if not run_dbt(home, ["docs", "generate", *args.passthrough], quiet=True):
         raise UserError(f"dbt docs generate failed (see {home.dbt_logs}/dbt.log)")
-    print(f"documentation written to {home.dbt_target / 'index.html'} (open it, or: dbt docs serve --target-path {home.dbt_target})")
+    print(
+        f"documentation written to {home.dbt_target / 'index.html'} (open it, or: dbt docs serve --target-path {home.dbt_target})"
+    )
     return 0

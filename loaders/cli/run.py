@@ -25,7 +25,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Load every configured source (prodlens.toml), apply retention, dbt build, publish "
         "prodlens.duckdb atomically, export Parquet and check freshness. Exit codes: 0 ok, 2 bad "
         "configuration, 10 load, 11 stuck dlt package, 12 retention, 13 build, 14 publish, 15 export, "
-        "16 stale sources (fail_on_error), 75 another run holds this home.",
+        "16 stale sources (fail_on_error), 17 built and published, but GitHub's rate limit stopped the "
+        "GitHub load (the next run resumes), 75 another run holds this home (nothing was run).",
     )
     run.add_argument("--config", metavar="PATH", help="configuration file (default: ./prodlens.toml, ...)")
     run.add_argument(
@@ -48,6 +49,10 @@ def render(report: RunReport) -> str:
     if report.failed_step:
         step, code = report.failed_step, report.exit_code
         head = f"prodlens run: FAILED at step {step} (exit {code}) after {report.seconds:.1f}s"
+    elif report.incomplete:
+        head = (
+            f"prodlens run: PARTIAL (exit {report.exit_code}) in {report.seconds:.1f}s: {report.incomplete}"
+        )
     else:
         head = f"prodlens run: ok in {report.seconds:.1f}s"
     lines = [head]
@@ -85,4 +90,6 @@ def _run(args: argparse.Namespace) -> int:
         trace = report.steps.get(report.failed_step, {}).get("traceback")
         if trace:
             print(trace, file=sys.stderr, end="")
+    elif report.incomplete:
+        print(f"prodlens run: warning: {report.incomplete} (exit {report.exit_code})", file=sys.stderr)
     return report.exit_code

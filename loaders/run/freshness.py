@@ -2,7 +2,8 @@
 
 Thresholds come from the run configuration and reach the sources' `freshness` blocks as dbt vars
 (`traces_freshness_warn_hours`, ...). Results are read from dbt's sources.json. A source whose table
-does not exist yet is reported as `not loaded`.
+does not exist yet is reported as `not loaded`; one whose table has no rows (dbt reports its newest row
+as 0001-01-01) as `empty`, which is not stale: a run that found no dead letters or PR events is healthy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ STALE = ("warn", "error")
 @dataclass(frozen=True)
 class SourceFreshness:
     source: str  # e.g. litellm.litellm_requests
-    status: str  # pass | warn | error | not loaded | unknown
+    status: str  # pass | warn | error | not loaded | empty | unknown
     age_hours: float | None = None
     max_loaded_at: str | None = None
     warn_after_hours: int | None = None
@@ -55,6 +56,9 @@ def parse_results(doc: dict[str, Any]) -> list[SourceFreshness]:
         status = item.get("status", "unknown")
         if status == "runtime error":
             results.append(SourceFreshness(name, "not loaded"))
+            continue
+        if str(item.get("max_loaded_at") or "").startswith("0001-01-01"):  # max() of no rows
+            results.append(SourceFreshness(name, "empty"))
             continue
         age = item.get("max_loaded_at_time_ago_in_s")
         criteria = item.get("criteria") or {}

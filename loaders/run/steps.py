@@ -33,6 +33,9 @@ EXIT_CODES = {
     "publish": 14,
     "export": 15,
     "freshness": 16,  # only with [freshness] fail_on_error = true
+    # GitHub's rate limit stopped the GitHub load: the run still built and published what it had, and
+    # the next run resumes where this one stopped (the run lock's 75 means "not run at all").
+    "rate-limited": 17,
 }
 
 
@@ -67,6 +70,7 @@ class RunContext:
     config: RunConfig
     reporter: Reporter
     horizon: datetime | None = None
+    rate_limited: str | None = None  # why the GitHub load stopped early, when it did
 
 
 @dataclass
@@ -80,12 +84,15 @@ class RunReport:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     rows: int = 0
+    incomplete: str | None = None  # a run that succeeded on partial input (GitHub's rate limit)
 
     @property
     def status(self) -> str:
         if self.failed_step == "freshness":
             return "stale"
-        return "failed" if self.failed_step else "success"
+        if self.failed_step:
+            return "failed"
+        return "partial" if self.incomplete else "success"
 
     @property
     def seconds(self) -> float:
@@ -97,6 +104,7 @@ class RunReport:
             "exit_code": self.exit_code,
             "failed_step": self.failed_step,
             "error": self.error,
+            "incomplete": self.incomplete,
             "steps": self.steps,
             "warnings": self.warnings,
             "summary": [f"{step}: {line}" for step, line in self.lines],
@@ -158,6 +166,7 @@ def _load_traces(ctx: RunContext, outcome: Outcome) -> list[str]:
 
 def _load_github(ctx: RunContext, outcome: Outcome) -> list[str]:
     try:
+        from loaders.github.client import utc_iso
         from loaders.github.load import load_github
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("loaders.github"):
@@ -170,7 +179,16 @@ def _load_github(ctx: RunContext, outcome: Outcome) -> list[str]:
     outcome.details["github"] = [repo.to_json() for repo in result.repos]
     outcome.rows += result.rows_loaded
     lines = [repo.line() for repo in result.repos]
-    if result.failed:
+    stopped = {"stopped", "skipped"}
+    if result.stop is not None and all(repo.status in stopped for repo in result.failed):
+        # Not a failure: what loaded is kept and the next run resumes; the run goes on with it.
+        ctx.rate_limited = (
+            f"GitHub's rate limit stopped the GitHub load until {utc_iso(result.stop.retry_at)}: "
+            f"{', '.join(repo.repo for repo in result.failed)} "
+            f"{'is' if len(result.failed) == 1 else 'are'} incomplete; the next run resumes there"
+        )
+        outcome.warnings.append(ctx.rate_limited)
+    elif result.failed:
         raise UserError("; ".join(repo.line() for repo in result.failed))
     return lines
 
@@ -228,10 +246,12 @@ def _has_loaded(home: Home) -> bool:
 
 def step_build(ctx: RunContext) -> Outcome:
     from loaders.dbt import run_dbt
+    from loaders.traces.load import ensure_trace_tables
 
     home = ctx.home
     if not _has_loaded(home):
         raise NothingYet(f"no source has loaded data into {home.root} yet: nothing to build or publish")
+    ensure_trace_tables(home)  # a home with only GitHub data loaded still builds
     (home.dbt_target / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
     args = ["build", "--vars", dbt_vars_json(ctx.config), *ctx.config.build_args]
@@ -354,6 +374,10 @@ def execute(ctx: RunContext) -> RunReport:
         report.exit_code = failed.exit_code
         report.error = failed.message
         report.steps[failed.step] = {**failed.details, "error": failed.message}
+    else:
+        if ctx.rate_limited:
+            report.incomplete = ctx.rate_limited
+            report.exit_code = EXIT_CODES["rate-limited"]
     report.finished_at = now()
     _record(ctx, report)
     return report

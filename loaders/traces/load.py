@@ -75,6 +75,34 @@ def load_traces(
     return counts
 
 
+def ensure_trace_tables(home: Home) -> bool:
+    """Create the empty raw trace tables, with all their columns, in a working file that has none yet
+    (only GitHub data loaded), so the LiteLLM staging models build. The tables come from the loader's own
+    (empty) run, so their columns are exactly those a real load creates. True when it created them."""
+    from loaders.warehouse import connect
+
+    if not home.warehouse.exists():
+        return False
+    con = connect(home.warehouse)
+    try:
+        (found,) = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name in ('litellm_requests', 'litellm_rejects')"
+        ).fetchone()
+    finally:
+        con.close()
+    if found == 2:
+        return False
+    work = TracePass(
+        [], Normaliser(default_repo=None, default_tenant=None, loaded_at=now(), warehouse=home.warehouse)
+    )
+    try:
+        run_pipeline(make_pipeline(home, PIPELINE_NAME), litellm_traces(work), home)
+    finally:
+        work.normaliser.close()
+    return True
+
+
 def summary_line(counts: Counts) -> str:
     """The one line `prodlens load traces` prints."""
     line = (

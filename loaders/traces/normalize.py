@@ -96,6 +96,11 @@ class Normaliser:
     def close(self) -> None:
         self.con.close()
 
+    def release(self) -> None:
+        """Free the staged rows once `accepted()` has handed them all on, so that dlt's load (next in the
+        same process) has the memory. `rejected()` still works; nothing else does."""
+        self.con.close()
+
     # ------------------------------------------------------------------ per chunk
     def add(self, source_file: str, first_line: int, lines: list[bytes] | LineBlock) -> None:
         """Normalise consecutive lines of one file, starting at line number `first_line`."""
@@ -130,7 +135,9 @@ class Normaliser:
         # drops them). This chunk's rows are those with rowid >= first_row.
         first_row = self._staged_rows
         if self._staged:
-            self._staged_rows += self.con.execute(f"insert into staged {self.query}", self.params).fetchall()[0][0]
+            self._staged_rows += self.con.execute(f"insert into staged {self.query}", self.params).fetchall()[
+                0
+            ][0]
         else:
             self.con.execute(f"create temp table staged as {self.query}", self.params)
             self._staged_rows = self.con.execute("select count(*) from staged").fetchall()[0][0]
@@ -148,7 +155,12 @@ class Normaliser:
         self.con.unregister("batch")
         dead = [(n, reason, line, tenant) for n, reason, line, tenant in rejected]
         dead += [
-            (n, "invalid UTF-8", lines[n - first_line].decode("utf-8", "replace"), self.params["default_tenant"])
+            (
+                n,
+                "invalid UTF-8",
+                lines[n - first_line].decode("utf-8", "replace"),
+                self.params["default_tenant"],
+            )
             for n in bad_utf8
         ]
         if dead:
@@ -183,7 +195,9 @@ class Normaliser:
     def _classify(self, existing_rows: bool) -> None:
         """Decide each staged row's outcome from its key columns only (the rows themselves are neither
         copied nor sorted), then delete the rows that are not new from `staged`."""
-        existing = "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
+        existing = (
+            "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
+        )
         self.con.execute("delete from staged where reject_reason is not null")  # dead letters are in _rejects
         self.con.execute(
             f"""
@@ -209,7 +223,9 @@ class Normaliser:
             else:
                 self.counts.loaded = n
         if self.counts.duplicates or self.counts.expired:
-            self.con.execute("delete from staged where rowid in (select row_id from outcome where outcome <> 'new')")
+            self.con.execute(
+                "delete from staged where rowid in (select row_id from outcome where outcome <> 'new')"
+            )
         # Rows were staged chunk by chunk in the order they were read; when that is already the order of
         # (source_file, source_line), a plain scan (which keeps insertion order) needs no sort.
         self._in_order = not self.con.execute(
@@ -243,11 +259,18 @@ class Normaliser:
         """Dead letters with their reject_id; an empty table when there are none (see accepted)."""
         for table in self._rejects or [_EMPTY_REJECTS]:
             ids = pc.binary_join_element_wise(
-                table["source_file"], pc.cast(table["source_line"], pa.string()), table["reason"], table["raw_text"], "\x1f"
+                table["source_file"],
+                pc.cast(table["source_line"], pa.string()),
+                table["reason"],
+                table["raw_text"],
+                "\x1f",
             )
             yield (
-                table.append_column("reject_id", pa.array([_sha1(x) for x in ids.to_pylist()], pa.string()))
-                .append_column("ingested_at", pa.array([self.loaded_at] * table.num_rows, pa.timestamp("us", "UTC")))
+                table.append_column(
+                    "reject_id", pa.array([_sha1(x) for x in ids.to_pylist()], pa.string())
+                ).append_column(
+                    "ingested_at", pa.array([self.loaded_at] * table.num_rows, pa.timestamp("us", "UTC"))
+                )
             )
 
 

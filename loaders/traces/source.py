@@ -5,12 +5,13 @@ source's dlt state, so they advance only when the load that carries them commits
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
 
-from loaders.traces.files import Cursor, TraceFile
+from loaders.traces.files import Chunk, Cursor, TraceFile
 from loaders.traces.normalize import Counts, Normaliser
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
@@ -43,7 +44,7 @@ class TracePass:
             if trace_file.unchanged():
                 continue
             counts.files_changed += 1
-            for chunk in trace_file.chunks():
+            for chunk in read_ahead(trace_file.chunks()):
                 self.normaliser.add(key, chunk.first_line, chunk.lines)
                 if self.progress is not None:
                     self.progress(counts, len(self.files))
@@ -51,6 +52,16 @@ class TracePass:
             cursors[key] = trace_file.cursor.to_state()
         self.normaliser.finish()
         self.done = True
+
+
+def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """The chunks of `chunks`, the next one read in a background thread while the caller normalises
+    the current one (reading releases the GIL, and so does DuckDB)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="prodlens-read") as reader:
+        upcoming = reader.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = reader.submit(next, chunks, None)
+            yield chunk
 
 
 @dlt.source(name="litellm", max_table_nesting=0)
@@ -62,6 +73,7 @@ def litellm_traces(work: TracePass):
     def requests() -> Iterator[pa.RecordBatch]:
         work.run()
         yield from work.normaliser.accepted()
+        work.normaliser.release()
 
     @dlt.resource(name="litellm_rejects", write_disposition=MERGE, primary_key="reject_id")
     def rejects() -> Iterator[pa.Table]:

@@ -46,6 +46,7 @@ ANALYTICS_MARTS = (
     "provider_performance",
     "cost_aggregations",
     "usage_analytics",
+    "developer_daily_usage",
     "routing_decisions",
     "customer_roi_snapshots",
     "prompt_version_metrics",
@@ -59,6 +60,7 @@ INCREMENTAL_MARTS = (
     "provider_performance",
     "cost_aggregations",
     "usage_analytics",
+    "developer_daily_usage",
     "routing_decisions",
 )
 METADATA_COLUMNS = {"created_at", "invocation_id"}
@@ -70,6 +72,7 @@ FIRST_DAY_REWRITTEN = {
     "provider_performance": ("cast(period_start as date)", "aggregation_level = 'daily'"),
     "cost_aggregations": ("event_date", "true"),
     "usage_analytics": ("event_date", "true"),
+    "developer_daily_usage": ("event_date", "true"),
     "routing_decisions": ("event_date", "true"),
 }
 

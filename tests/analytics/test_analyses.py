@@ -46,6 +46,7 @@ def test_every_analysis_compiles_and_runs(sample_build: SampleBuild) -> None:
         "provider_performance",
         "cost_aggregations",
         "usage_analytics",
+        "developer_daily_usage",
         "routing_decisions",
         "customer_roi_snapshots",
         "prompt_version_metrics",

@@ -67,13 +67,16 @@ def _parquet_readable(home: Home) -> None:
 
 def _kill_and_recover(
     home: Home, book: Book, config: Path, points: tuple[str, ...] = (), kill_after: float | None = None
-) -> float:
-    """Add input, run killed at each point in turn, then rerun; returns the rerun's duration."""
+) -> tuple[float, int]:
+    """Add input, run killed at each point in turn, then rerun; returns the rerun's duration and how
+    many runs were killed."""
+    kills = 0
     before = published(home)  # None before the first publish
     book.add_file(good=30, duplicates=4, bad=3)
     book.add_file(good=25, duplicates=2, bad=1)
     for point in points or (None,):
         killed = run(home, config, kill_at=point, kill_after=kill_after)
+        kills += killed.killed
         if point:
             assert killed.killed, f"kill point {point} was never reached:\n{killed.describe()}"
         after_kill = published(home)  # raises when the file does not match its manifest
@@ -91,7 +94,7 @@ def _kill_and_recover(
     assert rerun.returncode == 0, f"rerun after a kill at {points or kill_after} failed:\n{rerun.describe()}"
     state: Published = assert_exactly_once(home, book)
     assert state.sessions == len(book.good) and state.rejected == len(book.bad)
-    return duration
+    return duration, kills
 
 
 def test_kill_points_fast(tmp_path: Path) -> None:
@@ -113,6 +116,11 @@ def test_kill_at_random_moments(tmp_path: Path) -> None:
     """SIGKILL at random moments of a run (seeded), whatever the run is doing then."""
     home, book, config = _start(tmp_path)
     rng = random.Random(20250124)
-    duration = _kill_and_recover(home, book, config)  # how long a run takes here
+    duration, _ = _kill_and_recover(home, book, config)  # how long a run takes here
+    kills = 0
     for _ in range(5):
-        duration = _kill_and_recover(home, book, config, kill_after=rng.uniform(0.05, 0.95) * duration)
+        duration, killed = _kill_and_recover(
+            home, book, config, kill_after=rng.uniform(0.05, 0.95) * duration
+        )
+        kills += killed
+    assert kills >= 3, f"only {kills} of 5 runs were still running when their kill came"

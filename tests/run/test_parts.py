@@ -70,9 +70,21 @@ def test_freshness_results() -> None:
                 },
             },
             {"unique_id": "source.prodlens.github.pull_requests", "status": "runtime error"},
+            {  # a table without rows: dbt takes max() of nothing as 0001-01-01 and calls it an error
+                "unique_id": "source.prodlens.litellm.litellm_rejects",
+                "status": "error",
+                "max_loaded_at": "0001-01-01T00:00:00+00:00",
+                "max_loaded_at_time_ago_in_s": 63930916541.8,
+                "criteria": {"warn_after": {"count": 24, "period": "hour"}},
+            },
         ]
     }
-    github, traces = parse_results(doc)
+    github, rejects, traces = parse_results(doc)
+    assert (
+        rejects.status == "empty"
+        and not rejects.stale
+        and rejects.describe() == "litellm.litellm_rejects: empty"
+    )
     assert github.source == "github.pull_requests" and github.status == "not loaded" and not github.stale
     assert traces.stale and (traces.age_hours, traces.warn_after_hours, traces.error_after_hours) == (
         30.0,
@@ -139,6 +151,7 @@ class _Load:
         self.repos = repos
         self.rows_loaded = sum(r.rows_loaded for r in repos)
         self.failed = [r for r in repos if not r.ok]
+        self.stop = None  # no rate-limit stop (tests/run/test_cli.py covers one end to end)
 
 
 def test_github_step_calls_load_github(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,6 +40,7 @@ AGGREGATES = [
     "cost_aggregations",
     "provider_performance",
     "usage_analytics",
+    "developer_daily_usage",
     "customer_roi_snapshots",
 ]
 # The marts this test checks, without dbt's data and unit tests (they have their own suites): keeps the
@@ -54,10 +55,6 @@ BUILD_ARGS = [
     "resource_type:test",
     "resource_type:unit_test",
 ]
-ROI_TABLE = (
-    "customer_roi_snapshots is materialised as a table (rebuilt from the purged sessions), so a purge "
-    "drops the snapshots of purged days; it needs to be incremental like the other aggregates"
-)
 RETENTION_DAYS = 40
 # Lineage columns that say when a row was (re)computed, not what it measures.
 BOOKKEEPING = {"created_at", "source_loaded_at"}
@@ -351,9 +348,7 @@ def test_the_same_aggregate_marts_after_the_purge(scenario: Scenario) -> None:
     assert exported == len(before["daily_session_metrics"])
 
 
-# customer_roi_snapshots is not yet purge-stable (see ROI_TABLE): it is left out of this check, and the
-# gap is recorded on issue 6 rather than hidden behind an xfail.
-@pytest.mark.parametrize("mart", [m for m in AGGREGATES if m != "customer_roi_snapshots"])
+@pytest.mark.parametrize("mart", AGGREGATES)
 def test_aggregates_are_unchanged_by_the_purge(scenario: Scenario, mart: str) -> None:
     before, after = scenario.aggregates_before.get(mart), scenario.aggregates_after.get(mart)
     assert before, f"{mart} is empty or missing before the purge"

@@ -1,13 +1,15 @@
 -- One row per tenant and snapshot day: trailing-30-day cost, conservative savings, productivity, provider
 -- mix and trends. A table (not incremental): it mixes GitHub pull-request state, which is updated in place.
+-- It reads the permanent daily grain (developer_daily_usage), not the requests, so a retention purge of
+-- old requests leaves every snapshot as it was.
 -- The window is `roi_window_days` (default 30, hence the *_30d names); trends compare its two halves.
 {%- set window_days = var('roi_window_days') | int %}
 {%- set half_days = (window_days // 2) %}
 
 with
 
-routing as (
-    select * from {{ ref('routing_decisions') }}
+usage as (
+    select * from {{ ref('developer_daily_usage') }}
 ),
 
 pull_requests as (
@@ -18,14 +20,14 @@ daily as (
     select
         tenant_id,
         event_date,
-        count(*) as requests,
-        count(*) filter (where status = 'success') as successful_requests,
+        sum(requests) as requests,
+        sum(successful_requests) as successful_requests,
         sum(cost_actual) as cost_usd,
         sum(cost_baseline) as baseline_cost,
         sum(savings) as savings,
-        sum(latency_ms) filter (where status = 'success') as success_latency_sum,
-        count(latency_ms) filter (where status = 'success') as success_latency_count,
-    from routing
+        sum(success_latency_ms_sum) as success_latency_sum,
+        sum(success_latency_count) as success_latency_count,
+    from usage
     group by all
 ),
 
@@ -34,10 +36,10 @@ daily_providers as (
         tenant_id,
         event_date,
         provider,
-        count(*) as requests,
-        count(*) filter (where status = 'success') as successful_requests,
+        sum(requests) as requests,
+        sum(successful_requests) as successful_requests,
         sum(cost_actual) as cost_usd,
-    from routing
+    from usage
     group by all
 ),
 
@@ -46,7 +48,7 @@ daily_developers as (
         tenant_id,
         event_date,
         developer_id,
-    from routing
+    from usage
     where developer_id is not null
 ),
 
@@ -55,7 +57,7 @@ tenant_repos as (
     select distinct
         tenant_id,
         repo_slug,
-    from routing
+    from usage
     where repo_slug is not null
 ),
 

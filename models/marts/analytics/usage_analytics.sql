@@ -13,13 +13,18 @@ routing as (
     select * from {{ ref('routing_decisions') }}
 ),
 
--- first day each developer was ever seen, over the tenant's whole history
+developer_days as (
+    select * from {{ ref('developer_daily_usage') }}
+),
+
+-- first day each developer was ever seen, over the tenant's whole history (from the permanent daily
+-- grain, so a retention purge of old requests does not make a returning developer look new)
 first_seen as (
     select
         tenant_id,
         developer_id,
         min(event_date) as first_seen_date,
-    from routing
+    from developer_days
     where developer_id is not null
     group by all
 ),
