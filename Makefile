@@ -19,8 +19,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check loaders tests bench sample_data
 	$(BIN)/sqlfluff lint models analyses
 
+# Two pytest-xdist workers: most tests wait on a dbt or prodlens subprocess that keeps one core busy.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -56,6 +56,15 @@ class Home:
     def runs_log(self) -> Path:
         return self.root / "runs.log"
 
+    @property
+    def spill_root(self) -> Path:
+        """DuckDB spill folders of the loaders, one per process: tmp/<pid>."""
+        return self.root / "tmp"
+
+    def spill_dir(self) -> Path:
+        """This process's spill folder (content-free normalised rows that did not fit in memory)."""
+        return self.spill_root / str(os.getpid())
+
 
 def project_dir() -> Path:
     """The dbt project folder (the repository root), overridable with PRODLENS_PROJECT_DIR."""

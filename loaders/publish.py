@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.home import Home
+from loaders.pids import alive
 from loaders.warehouse import connect
 
 PUBLISHED_SCHEMAS = ("marts",)
@@ -61,16 +62,6 @@ def temp_path(home: Home, pid: int | None = None) -> Path:
     return home.root / f".prodlens.duckdb.{pid or os.getpid()}.tmp"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temp_files(home: Home) -> list[Path]:
     """Delete temporary files left by publishes that were killed (their process is gone)."""
     removed: list[Path] = []
@@ -78,7 +69,7 @@ def remove_stale_temp_files(home: Home) -> list[Path]:
         return removed
     for path in home.root.iterdir():
         match = _TEMP.match(path.name)
-        if match and (int(match.group(1)) == os.getpid() or not _alive(int(match.group(1)))):
+        if match and (int(match.group(1)) == os.getpid() or not alive(int(match.group(1)))):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -18,6 +18,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SESSIONS = ("--", "--select", "+sessions", "+rejected_traces", "--exclude", "test_type:singular")
 
 
+# Tests that share a session-scoped build run in one pytest-xdist worker (`make test` runs two), so the
+# build happens once; every other module is a group of its own, so its module-scoped fixtures run once.
+SHARED_BUILDS = {
+    "analytics": "sample-build",  # tests/analytics/conftest.py: the sample data built in three batches
+    "report": "demo",  # tests/report/demo_run.py: one `prodlens demo`
+    "stats/test_models.py": "demo",
+    "test_demo.py": "demo",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(tests).as_posix()
+        group = next((g for prefix, g in SHARED_BUILDS.items() if path.startswith(prefix)), path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     """A fresh PRODLENS_HOME for one test."""
@@ -27,16 +45,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
 
 
 def prodlens(
-    *args: str, home: Home, env: dict[str, str] | None = None, check: bool = True
+    *args: str, home: Home, env: dict[str, str] | None = None, check: bool = True, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the `prodlens` CLI in a subprocess against `home`."""
-    full_env = {**os.environ, "PRODLENS_HOME": str(home.root), **(env or {})}
+    """Run the `prodlens` CLI in a subprocess against `home` (in the repository unless `cwd` is given)."""
+    full_env = {**os.environ, "PRODLENS_HOME": str(home.root), "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "loaders.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,
-        cwd=REPO_ROOT,
+        cwd=cwd or REPO_ROOT,
     )
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
 from loaders.home import Home
 from tests.conftest import REPO_ROOT, prodlens, query
+from tests.report.demo_run import shared_demo
 
 SAMPLES = REPO_ROOT / "sample_data" / "litellm"
 
@@ -31,9 +33,9 @@ def sample_lines() -> int:
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, str]:
-    home = Home(tmp_path_factory.mktemp("demo") / "home")
-    proc = prodlens("demo", home=home)
-    return home, proc.stdout
+    """The session's one `prodlens demo` run (tests/report/demo_run.py), on a fresh home."""
+    run = shared_demo(tmp_path_factory)
+    return run.home, run.stdout
 
 
 def test_demo_prints_summary_and_reconciles(demo_home: tuple[Home, str]) -> None:
@@ -105,9 +107,11 @@ def test_dbt_docs_generate(demo_home: tuple[Home, str]) -> None:
     assert (home.dbt_target / "index.html").exists()
 
 
-def test_demo_is_repeatable(demo_home: tuple[Home, str]) -> None:
+def test_demo_is_repeatable(demo_home: tuple[Home, str], tmp_path: Path) -> None:
+    """A second demo on the same home loads nothing new and publishes the same marts (the other tests
+    of the shared demo may run after this one: they see the same data)."""
     home, _ = demo_home
     before = query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0]
-    out = prodlens("demo", home=home).stdout
+    out = prodlens("demo", home=home, cwd=tmp_path).stdout
     assert "0 loaded" in out
     assert query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0] == before

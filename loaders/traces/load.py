@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from loaders.errors import UserError
 from loaders.home import Home
+from loaders.pids import alive
 from loaders.pipeline import make_pipeline, run_pipeline
 from loaders.runlog import now, record_run
 from loaders.traces.files import discover
@@ -54,7 +57,7 @@ def load_traces(
             loaded_at=started,
             warehouse=home.warehouse,
             expire_before=expire_before,
-            spill_dir=home.root / "tmp",
+            spill_dir=home.spill_dir(),
         ),
         progress,
     )
@@ -63,6 +66,7 @@ def load_traces(
         run_pipeline(pipeline, litellm_traces(work), home)
     finally:
         work.normaliser.close()
+        remove_spill_dirs(home)
     counts = work.counts
     record_run(
         home,
@@ -73,6 +77,19 @@ def load_traces(
         status="success",
     )
     return counts
+
+
+def remove_spill_dirs(home: Home) -> list[Path]:
+    """Delete this process's spill folder and those of loaders that died (a killed load leaves DuckDB's
+    spill files behind); folders of loaders still running are left alone."""
+    removed: list[Path] = []
+    if not home.spill_root.is_dir():
+        return removed
+    for folder in home.spill_root.iterdir():
+        if folder.name.isdigit() and (int(folder.name) == os.getpid() or not alive(int(folder.name))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def ensure_trace_tables(home: Home) -> bool:

@@ -38,6 +38,16 @@
 
 
 {#-
+    Σ of a DOUBLE column, added exactly (as DECIMAL(38, 12)) and returned as a DOUBLE: the result does not
+    depend on the order in which DuckDB's threads add the rows, so the same report run twice gives the
+    same figures to the last digit (a plain double sum can differ in its last bits).
+-#}
+{% macro exact_sum(column) -%}
+    cast(sum(cast({{ column }} as decimal(38, 12))) as double)
+{%- endmacro %}
+
+
+{#-
     Cost of a request's tokens at the given prices (USD per million tokens), the foundation's formula:
     ((tokens_in - cache_read - cache_write) * input + cache_read * cache_read_price
       + cache_write * cache_write_price + tokens_out * output) / 1e6.

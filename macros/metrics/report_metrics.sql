@@ -130,7 +130,7 @@ request_figures as (
         coalesce(sum(report_requests.accepted_flag), 0) as accepted_count,
         coalesce(sum(report_requests.total_tokens), 0) as total_tokens,
         sum(report_requests.accepted_lines) as accepted_lines,
-        avg(report_requests.diff_ratio) as mean_diff_ratio,
+        {{ exact_sum('report_requests.diff_ratio') }} / nullif(count(report_requests.diff_ratio), 0) as mean_diff_ratio,
         count(report_requests.diff_ratio) as diff_ratio_count,
         count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
         count(report_requests.event_date) filter (
@@ -138,7 +138,7 @@ request_figures as (
                 list_contains(report_policy.policy_models, report_requests.model)
                 or list_contains(report_policy.policy_models, report_requests.model_name)
         ) as policy_model_requests,
-        coalesce(sum(report_requests.cost_usd), 0) as total_cost_usd,
+        coalesce({{ exact_sum('report_requests.cost_usd') }}, 0) as total_cost_usd,
     from report_windows
     left join report_requests
         on report_windows.tenant_id = report_requests.tenant_id

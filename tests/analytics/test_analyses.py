@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from loaders.dbt import dbt_env
-from tests.analytics.conftest import DBT_VARS, SampleBuild, connect
+from tests.analytics.conftest import ANALYTICS_MARTS, DBT_VARS, SampleBuild, connect
 from tests.conftest import REPO_ROOT
 
 COMPILE = (
@@ -40,17 +40,5 @@ def test_every_analysis_compiles_and_runs(sample_build: SampleBuild) -> None:
     assert results["high_cost_sessions"]
     assert "ai_usage_by_merged_pull_request" in results  # rows only with GitHub data
     # one dashboard query per analytics mart
-    for mart in (
-        "daily_session_metrics",
-        "session_summaries",
-        "provider_performance",
-        "cost_aggregations",
-        "usage_analytics",
-        "developer_daily_usage",
-        "routing_decisions",
-        "customer_roi_snapshots",
-        "prompt_version_metrics",
-        "experiment_results",
-        "report_metrics",
-    ):
+    for mart in ANALYTICS_MARTS:
         assert results[f"dashboard_{mart}"], f"dashboard_{mart} returned no rows on the sample data"

@@ -270,3 +270,63 @@ def assert_no_row_data_left(home: Home) -> None:
         ).fetchall()
         for (table,) in staged:
             assert con.execute(f"select count(*) from raw_staging.{table}").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------------------------- kill and recover
+def start(tmp_path: Path, *, files: int = 2) -> tuple[Home, Book, Path]:
+    """A home; with `files`, after a first successful run over that many trace files."""
+    home = Home(tmp_path / "home")
+    book = Book(tmp_path / "traces")
+    config = crash_config(home, book.folder)
+    if files:
+        for _ in range(files):
+            book.add_file()
+        first = run(home, config)
+        assert first.returncode == 0, first.describe()
+        assert_exactly_once(home, book)
+    return home, book, config
+
+
+def parquet_readable(home: Home) -> None:
+    """Every Parquet file under parquet/ is complete (a half-written file would not open)."""
+    with duckdb.connect() as con:
+        for path in home.parquet.rglob("*.parquet"):
+            con.execute(f"select count(*) from read_parquet('{path}')").fetchone()
+
+
+def kill_and_recover(
+    home: Home, book: Book, config: Path, points: tuple[str, ...] = (), kill_after: list[float] | None = None
+) -> tuple[float, int]:
+    """Add input; run killed at each named point (or after each number of seconds) in turn; then rerun.
+    Returns the rerun's duration and how many runs were killed."""
+    kills = 0
+    before = published(home)  # None before the first publish
+    book.add_file(good=30, duplicates=4, bad=3)
+    book.add_file(good=25, duplicates=2, bad=1)
+    kills_at: list[tuple[str | None, float | None]] = [(p, None) for p in points] + [
+        (None, seconds) for seconds in kill_after or []
+    ]
+    for point, seconds in kills_at:
+        killed = run(home, config, kill_at=point, kill_after=seconds)
+        kills += killed.killed
+        if point:
+            assert killed.killed, f"kill point {point} was never reached:\n{killed.describe()}"
+        else:
+            assert killed.killed or killed.returncode == 0, killed.describe()
+        point = point or f"{seconds:.1f} s"
+        after_kill = published(home)  # raises when the file does not match its manifest
+        if before is None and after_kill is None:
+            continue  # nothing published yet, and still nothing: the old version
+        assert after_kill is not None, f"the published database disappeared after {point}"
+        old = (before.request_ids, before.dead) if before else None
+        assert (after_kill.request_ids, after_kill.dead) in (old, (book.good, book.bad)), (
+            f"half a version published after {point}"
+        )
+        parquet_readable(home)
+    started = time.monotonic()
+    rerun = run(home, config)
+    duration = time.monotonic() - started
+    assert rerun.returncode == 0, f"rerun after kills at {kills_at} failed:\n{rerun.describe()}"
+    state: Published = assert_exactly_once(home, book)
+    assert state.sessions == len(book.good) and state.rejected == len(book.bad)
+    return duration, kills

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 
 from loaders.home import Home
+from loaders.pids import alive
 from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
 
 SUMMARY = re.compile(r"(\d+) lines read, (\d+) loaded, (\d+) duplicates, (\d+) dead-lettered")
@@ -200,3 +202,18 @@ def test_locked_database_gives_a_clear_error(home: Home, tmp_path: Path) -> None
     assert "is locked by process" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert load(home, b) == (1, 1, 0, 0)  # nothing was consumed by the failed run
+
+
+def test_spill_folders_of_dead_loaders_are_removed(home: Home, tmp_path: Path) -> None:
+    """A killed load leaves DuckDB spill files in PRODLENS_HOME/tmp/<pid>; the next load removes the
+    folders of dead processes (and its own), never those of a loader still running."""
+    dead_pid = max(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()) + 1000
+    assert not alive(dead_pid)
+    dead = home.spill_root / str(dead_pid)
+    running = home.spill_root / str(os.getpid())  # this test's process stands for a running loader
+    for folder in (dead, running):
+        folder.mkdir(parents=True)
+        (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"\0" * 1024)
+    log = write_jsonl(tmp_path / "proxy.jsonl", [rec(1)])
+    assert load(home, log) == (1, 1, 0, 0)
+    assert sorted(p.name for p in home.spill_root.iterdir()) == [running.name]
