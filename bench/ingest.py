@@ -3,6 +3,8 @@
     python bench/ingest.py                 # 1,000,000 lines (a few GB of JSONL)
     python bench/ingest.py --lines 100000  # quicker
     python bench/ingest.py --keep --workdir /tmp/plbench
+    python bench/ingest.py --lines 20000 --files 4000   # many small files (an S3 bucket, one object
+                                                        # per few requests): a directory of N files
 
 It writes N LiteLLM StandardLoggingPayload lines with prompt/response content of realistic size
 (about 1,500-2,000 characters per message) and 0.01% malformed lines, then times, each in its own
@@ -116,6 +118,17 @@ def generate(path: Path, lines: int, seed: int = 7) -> dict:
     }
 
 
+def split_into(data: Path, folder: Path, files: int) -> Path:
+    """The lines of `data` as `files` JSONL files of consecutive lines in `folder` (recreated)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    lines = data.read_bytes().splitlines(keepends=True)
+    per_file = -(-len(lines) // files)
+    for n, lo in enumerate(range(0, len(lines), per_file)):
+        (folder / f"part-{n:07d}.jsonl").write_bytes(b"".join(lines[lo : lo + per_file]))
+    return folder
+
+
 # ---------------------------------------------------------------------------------------------- timing
 def timed(argv: list[str], *, env: dict | None = None, log: Path) -> dict:
     """Run argv; its wall time, peak RSS (of the child and its waited-for descendants), exit code and
@@ -169,7 +182,8 @@ def run_native(data: Path, work: Path) -> dict:
     db = work / "native.duckdb"
     for p in (db, db.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
-    result = timed([sys.executable, "-c", NATIVE, str(db), str(data)], log=work / "native")
+    pattern = str(data / "*.jsonl") if data.is_dir() else str(data)
+    result = timed([sys.executable, "-c", NATIVE, str(db), pattern], log=work / "native")
     result["db_mb"] = round(db.stat().st_size / 2**20, 1) if db.exists() else None
     return result
 
@@ -199,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, help="where to write the data (default: a new temp folder)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-native", action="store_true", help="time only prodlens (while iterating)")
+    ap.add_argument(
+        "--files",
+        type=int,
+        default=1,
+        help="split the lines into this many files in one directory (default 1)",
+    )
     args = ap.parse_args(argv)
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="prodlens-bench-"))
@@ -216,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         gib = gen["bytes"] / 2**30
         print(f"  {gib:.2f} GiB, {gen['malformed']} malformed, {gen['generate_s']} s", flush=True)
 
+        if args.files > 1:
+            print(f"splitting into {args.files:,} files ...", flush=True)
+            data = split_into(data, work / f"parts-{args.files}", args.files)
         print("timing prodlens load traces ...", flush=True)
         prodlens = run_prodlens(data, work)
         native = None
@@ -235,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "data": gen,
+        "data": {**gen, "files": args.files},
         "prodlens": prodlens,
         "native": native,
         "ratio": ratio,
@@ -245,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     gib = gen["bytes"] / 2**30
     print()
-    print(f"lines            {gen['lines']:>12,}   ({gen['malformed']} malformed)")
+    print(f"lines            {gen['lines']:>12,}   ({gen['malformed']} malformed) in {args.files:,} file(s)")
     print(f"file size        {gib:>12.2f} GiB ({gen['bytes'] / max(gen['lines'], 1):,.0f} bytes/line)")
     for name, run in (("prodlens", prodlens), ("duckdb read_json", native)):
         if run:

@@ -179,27 +179,40 @@ class TraceFile:
             start = self.old.offset if resume else 0
             with open(self.path, "rb") as fh:
                 fh.seek(start)
-                yield from self._split(fh, start_offset=start, skip_lines=0, first_line=skip_lines + 1)
+                yield from self._split(
+                    fh,
+                    start_offset=start,
+                    skip_lines=0,
+                    first_line=skip_lines + 1,
+                    expected=self.size - start,
+                )
         head_len = min(self.size, HEAD_BYTES)
         self.cursor.size = self.size
         self.cursor.mtime_ns = self.mtime_ns
         self.cursor.head_len = head_len
         self.cursor.head = _head(self.path, head_len)
 
-    def _split(self, fh, *, start_offset: int, skip_lines: int, first_line: int) -> Iterator[Chunk]:
+    def _split(
+        self, fh, *, start_offset: int, skip_lines: int, first_line: int, expected: int | None = None
+    ) -> Iterator[Chunk]:
+        """Chunks of the lines of `fh`; `expected`, when known, is how many bytes are left to read (a
+        small file then gets a small buffer, not a CHUNK_BYTES one)."""
         offset = start_offset
         line_no = first_line
         pending = b""
         skipped = 0
+        read = 0
         while True:
             # Read the next block after the unfinished line of the previous one, straight into one
             # buffer that the Arrow array of the block's lines then shares.
-            data = bytearray(len(pending) + CHUNK_BYTES)
+            block = CHUNK_BYTES if expected is None else min(CHUNK_BYTES, max(expected - read, 0) + 4096)
+            data = bytearray(len(pending) + block)
             data[: len(pending)] = pending
             with memoryview(data) as view:
                 got = fh.readinto(view[len(pending) :])
             if not got:
                 break
+            read += got
             end = len(pending) + got
             cut = data.rfind(b"\n", 0, end)
             if cut < 0:

@@ -40,10 +40,10 @@
 {#-
     Σ of a DOUBLE column, added exactly (as DECIMAL(38, 12)) and returned as a DOUBLE: the result does not
     depend on the order in which DuckDB's threads add the rows, so the same report run twice gives the
-    same figures to the last digit (a plain double sum can differ in its last bits).
+    same figures to the last digit (a plain double sum can differ in its last bits). `where`: a filter.
 -#}
-{% macro exact_sum(column) -%}
-    cast(sum(cast({{ column }} as decimal(38, 12))) as double)
+{% macro exact_sum(column, where=none) -%}
+    cast(sum(cast({{ column }} as decimal(38, 12))){% if where %} filter (where {{ where }}){% endif %} as double)
 {%- endmacro %}
 
 

@@ -31,10 +31,10 @@ final as (
         sum(tokens_in) as tokens_in,
         sum(tokens_out) as tokens_out,
         sum(total_tokens) as total_tokens,
-        sum(cost_usd) as total_cost,
+        {{ exact_sum('cost_usd') }} as total_cost,
         avg(latency_ms) as avg_latency_ms,
         sum(cache_read_tokens) as cache_read_tokens,
-        sum(cache_savings_usd) as cache_savings_usd,
+        {{ exact_sum('cache_savings_usd') }} as cache_savings_usd,
         max(ingested_at) as source_loaded_at,
         {{ analytics_run_started_at() }} as created_at,
     from requests

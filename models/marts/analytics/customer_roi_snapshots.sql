@@ -22,9 +22,9 @@ daily as (
         event_date,
         sum(requests) as requests,
         sum(successful_requests) as successful_requests,
-        sum(cost_actual) as cost_usd,
-        sum(cost_baseline) as baseline_cost,
-        sum(savings) as savings,
+        {{ exact_sum('cost_actual') }} as cost_usd,
+        {{ exact_sum('cost_baseline') }} as baseline_cost,
+        {{ exact_sum('savings') }} as savings,
         sum(success_latency_ms_sum) as success_latency_sum,
         sum(success_latency_count) as success_latency_count,
     from usage
@@ -38,7 +38,7 @@ daily_providers as (
         provider,
         sum(requests) as requests,
         sum(successful_requests) as successful_requests,
-        sum(cost_actual) as cost_usd,
+        {{ exact_sum('cost_actual') }} as cost_usd,
     from usage
     group by all
 ),
@@ -92,19 +92,19 @@ windows as (
     select
         spine.tenant_id,
         spine.snapshot_date,
-        coalesce(sum(daily.cost_usd), 0) as cost_30d,
-        coalesce(sum(daily.baseline_cost), 0) as baseline_cost_30d,
-        coalesce(sum(daily.savings), 0) as raw_savings_30d,
+        coalesce({{ exact_sum('daily.cost_usd') }}, 0) as cost_30d,
+        coalesce({{ exact_sum('daily.baseline_cost') }}, 0) as baseline_cost_30d,
+        coalesce({{ exact_sum('daily.savings') }}, 0) as raw_savings_30d,
         coalesce(sum(daily.requests), 0) as requests_30d,
         coalesce(sum(daily.successful_requests), 0) as tasks_completed_30d,
         sum(daily.success_latency_sum) / nullif(sum(daily.success_latency_count), 0) as avg_task_duration_30d,
-        coalesce(sum(daily.cost_usd) filter (where daily.event_date > spine.snapshot_date - {{ half_days }}), 0)
+        coalesce({{ exact_sum('daily.cost_usd', 'daily.event_date > spine.snapshot_date - ' ~ half_days) }}, 0)
             as cost_recent_half,
-        coalesce(sum(daily.cost_usd) filter (where daily.event_date <= spine.snapshot_date - {{ half_days }}), 0)
+        coalesce({{ exact_sum('daily.cost_usd', 'daily.event_date <= spine.snapshot_date - ' ~ half_days) }}, 0)
             as cost_earlier_half,
-        coalesce(sum(daily.savings) filter (where daily.event_date > spine.snapshot_date - {{ half_days }}), 0)
+        coalesce({{ exact_sum('daily.savings', 'daily.event_date > spine.snapshot_date - ' ~ half_days) }}, 0)
             as savings_recent_half,
-        coalesce(sum(daily.savings) filter (where daily.event_date <= spine.snapshot_date - {{ half_days }}), 0)
+        coalesce({{ exact_sum('daily.savings', 'daily.event_date <= spine.snapshot_date - ' ~ half_days) }}, 0)
             as savings_earlier_half,
     from spine
     left join daily
@@ -120,7 +120,7 @@ provider_windows as (
         daily_providers.provider,
         sum(daily_providers.requests) as requests,
         sum(daily_providers.successful_requests) as successful_requests,
-        sum(daily_providers.cost_usd) as cost_usd,
+        {{ exact_sum('daily_providers.cost_usd') }} as cost_usd,
     from spine
     inner join daily_providers
         on spine.tenant_id = daily_providers.tenant_id

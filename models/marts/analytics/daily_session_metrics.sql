@@ -28,7 +28,7 @@ final as (
         count(*) filter (where is_error) as error_count,
         quantile_cont(latency_ms, 0.5) as median_latency_ms,
         quantile_cont(latency_ms, 0.95) as p95_latency_ms,
-        sum(cost_usd) as cost_usd,
+        {{ exact_sum('cost_usd') }} as cost_usd,
         sum(cache_read_tokens) as cache_read_tokens,
         max(ingested_at) as source_loaded_at,
         {{ analytics_run_started_at() }} as created_at,

@@ -1,6 +1,7 @@
 -- One row per tenant, UTC day, developer, repository and provider: requests, cost, savings and latency
 -- sums. The permanent daily grain under customer_roi_snapshots and usage_analytics.new_users: retention
 -- purges routing_decisions (one row per request), never this table, so neither changes after a purge.
+-- Money is added exactly (exact_sum), so a day recomputed later gives the same figures to the last bit.
 {{
     config(
         materialized='incremental',
@@ -32,9 +33,9 @@ final as (
         provider,
         count(*) as requests,
         count(*) filter (where status = 'success') as successful_requests,
-        sum(cost_actual) as cost_actual,
-        sum(cost_baseline) as cost_baseline,
-        sum(savings) as savings,
+        {{ exact_sum('cost_actual') }} as cost_actual,
+        {{ exact_sum('cost_baseline') }} as cost_baseline,
+        {{ exact_sum('savings') }} as savings,
         sum(latency_ms) filter (where status = 'success') as success_latency_ms_sum,
         count(latency_ms) filter (where status = 'success') as success_latency_count,
         max(source_loaded_at) as source_loaded_at,

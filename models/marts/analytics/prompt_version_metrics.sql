@@ -17,7 +17,7 @@ final as (
         count(*) filter (where not is_error) as successful_requests,
         avg(total_tokens) as avg_tokens,
         avg(cost_usd) as avg_cost,
-        sum(cost_usd) as total_cost,
+        {{ exact_sum('cost_usd') }} as total_cost,
         round(100.0 * count(*) filter (where not is_error) / count(*), 2) as success_rate,
         avg(latency_ms) as avg_latency_ms,
         count(distinct experiment_id) as experiment_count,

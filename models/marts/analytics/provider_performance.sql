@@ -61,7 +61,7 @@ periods as (
         avg(ttft_ms) as avg_ttft_ms,
         avg(total_tokens) as avg_tokens_per_task,
         avg(cost_usd) as avg_cost_per_task,
-        sum(cost_usd) as total_cost_usd,
+        {{ exact_sum('cost_usd') }} as total_cost_usd,
         max(ingested_at) as source_loaded_at,
     from scoped
     group by all

@@ -57,7 +57,7 @@ final as (
         list_sort(list(distinct model) filter (where model is not null)) as models_used,
         count(distinct model) as model_count,
         sum(total_tokens) as total_tokens,
-        sum(cost_usd) as cost_usd,
+        {{ exact_sum('cost_usd') }} as cost_usd,
         count(*) filter (where is_error) as error_count,
         sum(accepted_flag) as accepted_count,
         max(ingested_at) as source_loaded_at,

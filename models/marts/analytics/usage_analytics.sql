@@ -66,9 +66,9 @@ daily as (
         count(*) as tasks_created,
         count(*) as api_calls_made,
         count(*) filter (where scoped.status = 'success') as successful_requests,
-        sum(scoped.cost_actual) as total_cost,
-        sum(scoped.cost_baseline) as baseline_cost,
-        sum(scoped.savings) as raw_savings,
+        {{ exact_sum('scoped.cost_actual') }} as total_cost,
+        {{ exact_sum('scoped.cost_baseline') }} as baseline_cost,
+        {{ exact_sum('scoped.savings') }} as raw_savings,
         max(scoped.source_loaded_at) as source_loaded_at,
     from scoped
     left join first_seen
