@@ -13,6 +13,7 @@ otherwise. The deletes run in one transaction: a crash leaves all of them done o
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from loaders.home import Home, project_dir
 from loaders.run.marts import RAW_TABLES, ROW_LEVEL_MARTS
 from loaders.warehouse import connect
 
+# One row per purge that deleted rows. Its existence tells the aggregate marts (macro
+# refuse_full_refresh_after_purge) that a full refresh would recompute purged days from nothing.
+PURGES_TABLE = "raw.retention_purges"
 # The vars that bound how far back an incremental run recomputes aggregates, and their defaults.
 WINDOW_VARS = {"analytics_lookback_days": 3, "roi_baseline_window_days": 30}
 
@@ -81,6 +85,16 @@ def purge(home: Home, before: datetime) -> dict[str, int]:
                     f'delete from "{schema}"."{name}" where "{column}" < ?', [before]
                 ).fetchone()
                 deleted[table] = int(count)
+        if any(deleted.values()):
+            # The aggregate marts refuse a --full-refresh once this table exists (see PURGES_TABLE).
+            con.execute(
+                f"create table if not exists {PURGES_TABLE} "
+                "(purged_at timestamptz, horizon timestamptz, deleted_rows json)"
+            )
+            con.execute(
+                f"insert into {PURGES_TABLE} values (now(), ?, ?)",
+                [before, json.dumps(deleted, sort_keys=True)],
+            )
         con.execute("commit")
     finally:
         con.close()

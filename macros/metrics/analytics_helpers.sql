@@ -38,6 +38,27 @@
 
 
 {#-
+    The permanent aggregate marts call this first. Once retention has purged rows (prodlens writes
+    raw.retention_purges), a --full-refresh would rebuild them from the remaining rows only and lose every
+    purged day, so it is refused unless var `allow_full_refresh_after_purge` is true.
+-#}
+{% macro refuse_full_refresh_after_purge() -%}
+    {%- if execute and flags.FULL_REFRESH and model.resource_type == 'model'
+        and not var('allow_full_refresh_after_purge', false) -%}
+        {%- set purges = adapter.get_relation(database=target.database, schema='raw', identifier='retention_purges') -%}
+        {%- if purges is not none -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ ": --full-refresh refused: retention has purged old requests (raw.retention_purges), "
+                ~ "so a full refresh would rebuild this aggregate without the purged days and lose them. "
+                ~ "Leave --full-refresh out (incremental runs keep them), or pass "
+                ~ "--vars '{allow_full_refresh_after_purge: true}' to accept the loss."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     Σ of a DOUBLE column, added exactly (as DECIMAL(38, 12)) and returned as a DOUBLE: the result does not
     depend on the order in which DuckDB's threads add the rows, so the same report run twice gives the
     same figures to the last digit (a plain double sum can differ in its last bits). `where`: a filter.

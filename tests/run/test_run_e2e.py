@@ -353,3 +353,23 @@ def test_aggregates_are_unchanged_by_the_purge(scenario: Scenario, mart: str) ->
     before, after = scenario.aggregates_before.get(mart), scenario.aggregates_after.get(mart)
     assert before, f"{mart} is empty or missing before the purge"
     assert after == before, f"{mart} changed after the purge"
+
+
+def test_a_full_refresh_of_the_aggregates_is_refused_after_a_purge(scenario: Scenario) -> None:
+    """A full refresh would rebuild the permanent aggregates from the purged requests: refused, with
+    the reason and the way out, and the aggregate is left as it was."""
+    home = scenario.home
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        purges = con.execute("select count(*), max(horizon) from raw.retention_purges").fetchone()
+        before = con.execute("select count(*), min(event_date) from marts.daily_session_metrics").fetchone()
+    assert purges[0] >= 1 and purges[1] == horizon(RETENTION_DAYS)  # the purge left its record
+    result = prodlens(
+        "build", "--", "--select", "daily_session_metrics", "--full-refresh", home=home, check=False
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "daily_session_metrics: --full-refresh refused: retention has purged old requests" in output
+    assert "allow_full_refresh_after_purge: true" in output
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        after = con.execute("select count(*), min(event_date) from marts.daily_session_metrics").fetchone()
+    assert after == before and before[1] < horizon(RETENTION_DAYS).date()

@@ -8,6 +8,7 @@
         unique_key=['tenant_id', 'aggregation_level', 'period_start'],
     )
 }}
+{{ refuse_full_refresh_after_purge() }}
 
 {%- set levels = [('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')] %}
 

@@ -6,6 +6,7 @@
         unique_key=['tenant_id', 'event_date'],
     )
 }}
+{{ refuse_full_refresh_after_purge() }}
 
 with
 
