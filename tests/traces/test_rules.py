@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, date, datetime
 
+import pyarrow as pa
 import pytest
 
-from tests.traces.helpers import normalise, one
+from loaders.traces.files import LineBlock
+from loaders.traces.normalize import Normaliser
+from tests.traces.helpers import LOADED_AT, normalise, one
 
 T0 = "2025-10-12T19:00:00Z"
 
@@ -488,3 +492,45 @@ def test_distinct_ids_stay_distinct_even_when_all_else_matches() -> None:
 def test_trace_hash_differs_when_normalised_fields_differ() -> None:
     rows, _, _ = normalise([{"timestamp": T0, "prompt_tokens": 5}, {"timestamp": T0, "prompt_tokens": 6}])
     assert len({r["trace_hash"] for r in rows}) == 2
+
+
+def test_lines_of_many_small_files_share_one_query_and_keep_their_files() -> None:
+    """Small files are queued and normalised together; rows and dead letters keep their own file and
+    line even when the line numbers repeat across files, and raw text is trimmed per origin."""
+    n = Normaliser(default_repo=None, default_tenant=None, loaded_at=LOADED_AT)
+    queries: list[str] = []
+    n.con = _Recording(n.con, queries)
+    try:
+        good = {"id": "r1", "model": "gpt-4o", "startTime": 1735689600, "endTime": 1735689601}
+        for k in range(3):  # line 1 bad, line 2 good, in each of three files
+            data = bytearray(f'{{"cut": {k}\n{json.dumps({**good, "id": f"r{k}"})}\n'.encode())
+            n.add(f"/s3/part-{k}.jsonl", 1, LineBlock.split(data, len(data)))
+        n.add("/s3/doc.json", 1, [b"not json"])  # a .json document: no newline to trim
+        n.finish()
+        assert sum("insert into staged" in q or "create temp table staged" in q for q in queries) == 1
+        rows = [r for batch in n.accepted() for r in pa.Table.from_batches([batch]).to_pylist()]
+        dead = sorted(
+            (d["source_file"], d["source_line"], d["raw_text"]) for t in n.rejected() for d in t.to_pylist()
+        )
+    finally:
+        n.close()
+    assert sorted((r["source_file"], r["source_line"], r["request_id"]) for r in rows) == [
+        (f"/s3/part-{k}.jsonl", 2, f"r{k}") for k in range(3)
+    ]
+    assert dead == [("/s3/doc.json", 1, "not json")] + [
+        (f"/s3/part-{k}.jsonl", 1, f'{{"cut": {k}') for k in range(3)
+    ]
+
+
+class _Recording:
+    """A DuckDB connection that records the SQL it executes."""
+
+    def __init__(self, con, queries: list[str]) -> None:
+        self._con, self._queries = con, queries
+
+    def execute(self, sql: str, *args):
+        self._queries.append(sql)
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
