@@ -35,7 +35,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loaders.synthetic import Synth
+from bench.synthetic import Synth
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = HERE / "out"
@@ -169,7 +169,7 @@ def run_prodlens(data: Path, work: Path) -> dict:
     home = work / "prodlens-home"
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "PRODLENS_HOME": str(home)}
-    argv = [sys.executable, "-m", "loaders.cli", "load", "traces", str(data)]
+    argv = [sys.executable, "-m", "prodlens.cli", "load", "traces", str(data)]
     result = timed(argv, env=env, log=work / "prodlens")
     found = re.search(r"traces: .*", result["stdout"])
     result["summary"] = found.group(0).strip() if found else ""

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loaders.synthetic import Synth
+from bench.synthetic import Synth
 
 OUT = Path(__file__).resolve().parent / "litellm"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.home import Home
+from prodlens.home import Home
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # `prodlens build` arguments that build only what the trace tests read (the full build is tested elsewhere).
@@ -50,7 +50,7 @@ def prodlens(
     """Run the `prodlens` CLI in a subprocess against `home` (in the repository unless `cwd` is given)."""
     full_env = {**os.environ, "PRODLENS_HOME": str(home.root), "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "loaders.cli", *args],
+        [sys.executable, "-m", "prodlens.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,

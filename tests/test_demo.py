@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.home import Home
+from prodlens.home import Home
 from tests.conftest import REPO_ROOT, prodlens, query
 from tests.report.demo_run import shared_demo
 

@@ -29,14 +29,16 @@ from urllib.parse import urlsplit
 
 import requests
 
-from loaders.errors import UserError
-
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = "prodlens-github-loader/0.1"
 SECONDARY_MIN_WAIT = 60.0
 RETRY_BASE_WAIT = 1.0
 PRIMARY_SLACK = 1.0
+
+
+class SettingsError(ValueError):
+    """A GitHub setting (environment variable) that cannot be used; the message names it and the fix."""
 
 
 class Clock(Protocol):
@@ -89,7 +91,7 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:
-        raise UserError(f"{name}={raw!r} is not a number >= 0")
+        raise SettingsError(f"{name}={raw!r} is not a number >= 0")
     return value
 
 
@@ -97,11 +99,11 @@ def check_api_url(url: str) -> str:
     """Validate GITHUB_API_URL: an http(s) URL without credentials; returned without a trailing slash."""
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UserError(f"GITHUB_API_URL={url!r} is not an http(s) URL such as https://api.github.com")
+        raise SettingsError(f"GITHUB_API_URL={url!r} is not an http(s) URL such as https://api.github.com")
     if parts.username or parts.password:
-        raise UserError("GITHUB_API_URL must not contain credentials; put the token in GITHUB_TOKEN")
+        raise SettingsError("GITHUB_API_URL must not contain credentials; put the token in GITHUB_TOKEN")
     if parts.query or parts.fragment:
-        raise UserError(f"GITHUB_API_URL={url!r} must not carry a query or fragment")
+        raise SettingsError(f"GITHUB_API_URL={url!r} must not carry a query or fragment")
     return url.strip().rstrip("/")
 
 
@@ -145,10 +147,8 @@ class Unavailable(GitHubError):
     """5xx answers or connection failures outlasted the retries."""
 
 
-class RateLimitStop(UserError):
+class RateLimitStop(Exception):
     """Waiting for GitHub's rate limit would exceed the configured cap. Loaded data is kept."""
-
-    exit_code = 75  # EX_TEMPFAIL: try again later
 
     def __init__(self, message: str, retry_at: float) -> None:
         super().__init__(message)
@@ -203,7 +203,7 @@ class GitHubClient:
         origin = urlsplit(self.base)
         self._origin = (origin.scheme, origin.netloc.lower())
         if settings.token and origin.scheme == "http" and not _is_loopback(origin.hostname or ""):
-            raise UserError(
+            raise SettingsError(
                 f"refusing to send GITHUB_TOKEN over plain http to {origin.hostname}; use an https GITHUB_API_URL"
             )
         self.budget = budget or WaitBudget(settings.max_wait_seconds)

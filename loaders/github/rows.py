@@ -8,22 +8,35 @@ and go no further.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from loaders.github.identity import email_hash
+from dlt.common.schema.typing import TColumnSchema, TDataType
 
 Row = dict[str, Any]
 
 
-def _col(data_type: str, nullable: bool = True, description: str | None = None) -> dict[str, Any]:
-    hint: dict[str, Any] = {"data_type": data_type, "nullable": nullable}
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(key: bytes, email: str | None) -> str | None:
+    """HMAC-SHA256 (hex) of a normalised e-mail address; None for a missing or blank address."""
+    if not email or not email.strip():
+        return None
+    return hmac.new(key, normalise_email(email).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _col(data_type: TDataType, nullable: bool = True, description: str | None = None) -> TColumnSchema:
+    hint: TColumnSchema = {"data_type": data_type, "nullable": nullable}
     if description:
         hint["description"] = description
     return hint
 
 
-PULL_REQUEST_COLUMNS: dict[str, dict[str, Any]] = {
+PULL_REQUEST_COLUMNS: dict[str, TColumnSchema] = {
     "id": _col("bigint", False),
     "number": _col("bigint", False),
     "repo_slug": _col("text", False),
@@ -42,7 +55,7 @@ PULL_REQUEST_COLUMNS: dict[str, dict[str, Any]] = {
     "html_url": _col("text"),
 }
 
-COMMIT_COLUMNS: dict[str, dict[str, Any]] = {
+COMMIT_COLUMNS: dict[str, TColumnSchema] = {
     "repo_slug": _col("text", False),
     "sha": _col("text", False),
     "author_name": _col("text"),
@@ -56,7 +69,7 @@ COMMIT_COLUMNS: dict[str, dict[str, Any]] = {
     "html_url": _col("text"),
 }
 
-PR_EVENT_COLUMNS: dict[str, dict[str, Any]] = {
+PR_EVENT_COLUMNS: dict[str, TColumnSchema] = {
     "id": _col("bigint", False),
     "repo_slug": _col("text", False),
     "pr_number": _col("bigint", False),
@@ -67,7 +80,7 @@ PR_EVENT_COLUMNS: dict[str, dict[str, Any]] = {
     "commit_id": _col("text"),
 }
 
-ETAG_STATE_COLUMNS: dict[str, dict[str, Any]] = {
+ETAG_STATE_COLUMNS: dict[str, TColumnSchema] = {
     "repo_slug": _col("text", False),
     "resource": _col("text", False),
     "credential": _col("text", False),

@@ -11,7 +11,7 @@
             {%- for name, data_type in github_raw_columns(table_name).items() %}
                 cast(null as {{ data_type }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
             {%- endfor %}
-            where false
+            limit 0
         ) as empty_{{ table_name | replace('_dlt_', 'dlt_') }}
     {%- else -%}
         {{ relation }}

@@ -68,23 +68,6 @@
 {%- endmacro %}
 
 
-{#-
-    Cost of a request's tokens at the given prices (USD per million tokens), the foundation's formula:
-    ((tokens_in - cache_read - cache_write) * input + cache_read * cache_read_price
-      + cache_write * cache_write_price + tokens_out * output) / 1e6.
-    Written in the same order of operations as int_requests_priced, so re-pricing a request at its own
-    model's prices gives exactly its cost_usd.
--#}
-{% macro analytics_token_cost(input_price, output_price, cache_read_price, cache_write_price) -%}
-    (
-        greatest(tokens_in - cache_read_tokens - cache_write_tokens, 0) * {{ input_price }}
-        + cache_read_tokens * {{ cache_read_price }}
-        + cache_write_tokens * {{ cache_write_price }}
-        + tokens_out * {{ output_price }}
-    ) / 1e6
-{%- endmacro %}
-
-
 {#- Round an amount down to the cent (exactly: through DECIMAL, so 0.29 never becomes 0.28). -#}
 {% macro round_down_to_cent(amount) -%}
     cast(floor(cast({{ amount }} as decimal(38, 9)) * 100) / 100 as decimal(18, 2))

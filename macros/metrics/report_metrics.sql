@@ -44,8 +44,7 @@ report_requests as (
         diff_ratio,
         cost_usd,
         lower(model) as model,
-        lower(case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end)
-            as model_name,
+        lower({{ model_name_part('model') }}) as model_name,
     from {{ requests }}
     where repo_slug is not null
 ),

@@ -14,8 +14,8 @@ prices as (
 requests_named as (
     select
         *,
-        case when contains(model, '/') then split_part(model, '/', 1) end as model_provider,
-        case when contains(model, '/') then substr(model, strpos(model, '/') + 1) else model end as model_name
+        {{ model_provider_part('model') }} as model_provider,
+        {{ model_name_part('model') }} as model_name
     from requests
 ),
 
@@ -58,12 +58,9 @@ priced as (
 final as (
     select
         * exclude (is_catalog_priced),
-        (
-            greatest(tokens_in - cache_read_tokens - cache_write_tokens, 0) * input_usd_per_mtok
-            + cache_read_tokens * cache_read_usd_per_mtok
-            + cache_write_tokens * cache_write_usd_per_mtok
-            + tokens_out * output_usd_per_mtok
-        ) / 1e6 as cost_usd,
+        {{ token_cost(
+            'input_usd_per_mtok', 'output_usd_per_mtok', 'cache_read_usd_per_mtok', 'cache_write_usd_per_mtok'
+        ) }} as cost_usd,
         -- what the cached tokens would have cost at the full input price, minus what they cost
         (
             cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)

@@ -21,8 +21,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.cli.query import jsonable
-from loaders.home import Home
+from prodlens.cli.query import jsonable
+from prodlens.home import Home
 from tests.conftest import REPO_ROOT, prodlens
 
 SAMPLE = REPO_ROOT / "sample_data" / "litellm"

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 
-from loaders.dbt import dbt_env
+from prodlens.dbt_runner import dbt_env
 from tests.analytics.conftest import ANALYTICS_MARTS, DBT_VARS, SampleBuild, connect
 from tests.conftest import REPO_ROOT
 
 COMPILE = (
-    "import sys; from loaders.dbt import run_dbt; from loaders.home import Home; "
+    "import sys; from prodlens.dbt_runner import run_dbt; from prodlens.home import Home; "
     "sys.exit(0 if run_dbt(Home.from_env(), sys.argv[1:], quiet=True) else 1)"
 )
 

@@ -1,10 +1,10 @@
-"""marts.experiment_results is loaders.stats.experiments.experiment_results over the experiment requests."""
+"""marts.experiment_results is prodlens.stats.experiments.experiment_results over the experiment requests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from loaders.stats.experiments import EXPERIMENT_COLUMNS, experiment_results
+from prodlens.stats.experiments import EXPERIMENT_COLUMNS, experiment_results
 from tests.analytics.conftest import SampleBuild, connect, same_value
 
 

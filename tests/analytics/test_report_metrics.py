@@ -1,4 +1,4 @@
-"""`prodlens report`'s figures (loaders.metrics.report_metrics) come from the same definition as
+"""`prodlens report`'s figures (prodlens.report.metrics.report_metrics) come from the same definition as
 marts.report_metrics: for every mart row, the function returns the same values."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.metrics import ReportWindowError, metric_query, report_metrics
+from prodlens.report.metrics import ReportWindowError, metric_query, report_metrics
 from tests.analytics.conftest import POLICY_MODELS, SampleBuild, connect, same_value
 
 

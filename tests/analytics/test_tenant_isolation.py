@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.metrics import report_metrics
+from prodlens.home import Home
+from prodlens.report.metrics import report_metrics
 from tests.analytics.conftest import ANALYTICS_SUBGRAPH, query
 from tests.conftest import prodlens, write_jsonl
 

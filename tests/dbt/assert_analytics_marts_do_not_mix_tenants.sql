@@ -8,6 +8,8 @@
 -- tests/analytics/test_tenant_isolation.py plants two tenants with the same developer, model, session,
 -- repository, prompt and experiment names, and checks that this test fails when a mart is tampered with.
 {{ config(severity='error') }}
+-- union all branches take their column names from the first branch
+-- noqa: disable=AL03
 
 {%- set window_days = var('roi_window_days') | int %}
 
@@ -17,7 +19,7 @@ requests as (
     select
         *,
         coalesce(session_id, 'request:' || trace_hash) as session_key,
-        coalesce(provider, 'unknown') as provider_key,
+        coalesce(provider, 'unknown') as provider_key
     from {{ ref('sessions') }}
 ),
 
@@ -31,38 +33,84 @@ expected as (
         count(*) filter (where experiment_id is not null and variant is not null) as experiment_requests,
         count(*) filter (where repo_slug is not null) as repo_requests,
         sum(cost_usd) filter (where repo_slug is not null) as repo_cost,
-        count(distinct developer_id) as developers,
+        count(distinct developer_id) as developers
     from requests
     group by tenant_id
 ),
 
 observed as (
-    select 'daily_session_metrics' as mart, tenant_id, sum(request_count) as requests, sum(cost_usd) as cost,
-    from {{ ref('daily_session_metrics') }} group by tenant_id
+    select
+        'daily_session_metrics' as mart,
+        tenant_id,
+        sum(request_count) as requests,
+        sum(cost_usd) as cost
+    from {{ ref('daily_session_metrics') }}
+    group by tenant_id
     union all
-    select 'session_summaries', tenant_id, sum(request_count), sum(cost_usd),
-    from {{ ref('session_summaries') }} group by tenant_id
+    select
+        'session_summaries',
+        tenant_id,
+        sum(request_count),
+        sum(cost_usd)
+    from {{ ref('session_summaries') }}
+    group by tenant_id
     union all
-    select 'provider_performance:' || aggregation_level, tenant_id, sum(total_executions), sum(total_cost_usd),
-    from {{ ref('provider_performance') }} group by aggregation_level, tenant_id
+    select
+        'provider_performance:' || aggregation_level,
+        tenant_id,
+        sum(total_executions),
+        sum(total_cost_usd)
+    from {{ ref('provider_performance') }}
+    group by aggregation_level, tenant_id
     union all
-    select 'cost_aggregations', tenant_id, sum(call_count), sum(total_cost),
-    from {{ ref('cost_aggregations') }} group by tenant_id
+    select
+        'cost_aggregations',
+        tenant_id,
+        sum(call_count),
+        sum(total_cost)
+    from {{ ref('cost_aggregations') }}
+    group by tenant_id
     union all
-    select 'usage_analytics', tenant_id, sum(tasks_created), sum(total_cost),
-    from {{ ref('usage_analytics') }} group by tenant_id
+    select
+        'usage_analytics',
+        tenant_id,
+        sum(tasks_created),
+        sum(total_cost)
+    from {{ ref('usage_analytics') }}
+    group by tenant_id
     union all
-    select 'routing_decisions', tenant_id, count(*), sum(cost_actual),
-    from {{ ref('routing_decisions') }} group by tenant_id
+    select
+        'routing_decisions',
+        tenant_id,
+        count(*),
+        sum(cost_actual)
+    from {{ ref('routing_decisions') }}
+    group by tenant_id
     union all
-    select 'prompt_version_metrics', tenant_id, sum(requests), sum(total_cost),
-    from {{ ref('prompt_version_metrics') }} group by tenant_id
+    select
+        'prompt_version_metrics',
+        tenant_id,
+        sum(requests),
+        sum(total_cost)
+    from {{ ref('prompt_version_metrics') }}
+    group by tenant_id
     union all
-    select 'experiment_results', tenant_id, sum(total_runs), sum(avg_cost * total_runs),
-    from {{ ref('experiment_results') }} group by tenant_id
+    select
+        'experiment_results',
+        tenant_id,
+        sum(total_runs),
+        sum(avg_cost * total_runs)
+    from {{ ref('experiment_results') }}
+    group by tenant_id
     union all
-    select 'report_metrics:' || period_type, tenant_id, sum(request_count), sum(total_cost_usd),
-    from {{ ref('report_metrics') }} where period_type in ('week', 'all') group by period_type, tenant_id
+    select
+        'report_metrics:' || period_type,
+        tenant_id,
+        sum(request_count),
+        sum(total_cost_usd)
+    from {{ ref('report_metrics') }}
+    where period_type in ('week', 'all')
+    group by period_type, tenant_id
 ),
 
 -- which expected figures each mart must match (prompt, experiment and report marts cover a subset)
@@ -84,7 +132,7 @@ total_mismatches as (
             when observed.mart = 'experiment_results' then null
             when observed.mart like 'report_metrics:%' then expected.repo_cost
             else expected.cost
-        end as expected_cost,
+        end as expected_cost
     from observed
     left join expected
         on observed.tenant_id = expected.tenant_id
@@ -112,96 +160,196 @@ total_mismatches as (
 ),
 
 -- a tenant present in the requests must be present in every mart that covers all requests
+covering_marts as (
+    select distinct mart
+    from observed
+    where mart not in ('prompt_version_metrics', 'experiment_results') and mart not like 'report_metrics:%'
+),
+
 missing_tenants as (
     select
-        marts.mart,
+        covering_marts.mart,
         expected.tenant_id,
-        'tenant missing from the mart' as problem,
+        'tenant missing from the mart' as problem
     from expected
-    cross join (
-        select distinct mart from observed
-        where mart not in ('prompt_version_metrics', 'experiment_results') and mart not like 'report_metrics:%'
-    ) as marts
+    cross join covering_marts
     anti join observed
-        on observed.mart = marts.mart
-        and observed.tenant_id = expected.tenant_id
+        on covering_marts.mart = observed.mart
+        and expected.tenant_id = observed.tenant_id
 ),
 
 named as (
-    select distinct 'daily_session_metrics' as mart, tenant_id, 'developer' as kind, developer_id as name,
-    from {{ ref('daily_session_metrics') }} where developer_id is not null
+    select distinct
+        'daily_session_metrics' as mart,
+        tenant_id,
+        'developer' as kind,
+        developer_id as item_name
+    from {{ ref('daily_session_metrics') }}
+    where developer_id is not null
     union all
-    select distinct 'session_summaries', tenant_id, 'developer', developer_id,
-    from {{ ref('session_summaries') }} where developer_id is not null
+    select distinct
+        'session_summaries',
+        tenant_id,
+        'developer',
+        developer_id
+    from {{ ref('session_summaries') }}
+    where developer_id is not null
     union all
-    select distinct 'session_summaries', tenant_id, 'session', session_id, from {{ ref('session_summaries') }}
+    select distinct
+        'session_summaries',
+        tenant_id,
+        'session',
+        session_id
+    from {{ ref('session_summaries') }}
     union all
-    select distinct 'cost_aggregations', tenant_id, 'developer', developer_id,
-    from {{ ref('cost_aggregations') }} where developer_id is not null
+    select distinct
+        'cost_aggregations',
+        tenant_id,
+        'developer',
+        developer_id
+    from {{ ref('cost_aggregations') }}
+    where developer_id is not null
     union all
-    select distinct 'cost_aggregations', tenant_id, 'model', model,
-    from {{ ref('cost_aggregations') }} where model is not null
+    select distinct
+        'cost_aggregations',
+        tenant_id,
+        'model',
+        model
+    from {{ ref('cost_aggregations') }}
+    where model is not null
     union all
-    select distinct 'provider_performance', tenant_id, 'provider', provider, from {{ ref('provider_performance') }}
+    select distinct
+        'provider_performance',
+        tenant_id,
+        'provider',
+        provider
+    from {{ ref('provider_performance') }}
     union all
-    select distinct 'routing_decisions', tenant_id, 'developer', developer_id,
-    from {{ ref('routing_decisions') }} where developer_id is not null
+    select distinct
+        'routing_decisions',
+        tenant_id,
+        'developer',
+        developer_id
+    from {{ ref('routing_decisions') }}
+    where developer_id is not null
     union all
-    select distinct 'routing_decisions', tenant_id, 'model', baseline_model,
-    from {{ ref('routing_decisions') }} where baseline_source <> 'var'
+    select distinct
+        'routing_decisions',
+        tenant_id,
+        'model',
+        baseline_model
+    from {{ ref('routing_decisions') }}
+    where baseline_source <> 'var'
     union all
-    select distinct 'routing_decisions', tenant_id, 'model', usual_model,
-    from {{ ref('routing_decisions') }} where usual_model is not null
+    select distinct
+        'routing_decisions',
+        tenant_id,
+        'model',
+        usual_model
+    from {{ ref('routing_decisions') }}
+    where usual_model is not null
     union all
-    select distinct 'prompt_version_metrics', tenant_id, 'prompt', prompt_id, from {{ ref('prompt_version_metrics') }}
+    select distinct
+        'prompt_version_metrics',
+        tenant_id,
+        'prompt',
+        prompt_id
+    from {{ ref('prompt_version_metrics') }}
     union all
-    select distinct 'experiment_results', tenant_id, 'experiment', experiment_id || '/' || variant,
+    select distinct
+        'experiment_results',
+        tenant_id,
+        'experiment',
+        experiment_id || '/' || variant
     from {{ ref('experiment_results') }}
     union all
-    select distinct 'report_metrics', tenant_id, 'repository', repo_slug, from {{ ref('report_metrics') }}
+    select distinct
+        'report_metrics',
+        tenant_id,
+        'repository',
+        repo_slug
+    from {{ ref('report_metrics') }}
 ),
 
 known as (
-    select distinct tenant_id, 'developer' as kind, developer_id as name, from requests where developer_id is not null
+    select distinct
+        tenant_id,
+        'developer' as kind,
+        developer_id as item_name
+    from requests
+    where developer_id is not null
     union all
-    select distinct tenant_id, 'session', session_key, from requests
+    select distinct
+        tenant_id,
+        'session',
+        session_key
+    from requests
     union all
-    select distinct tenant_id, 'model', model, from requests where model is not null
+    select distinct
+        tenant_id,
+        'model',
+        model
+    from requests
+    where model is not null
     union all
-    select distinct tenant_id, 'provider', provider_key, from requests
+    select distinct
+        tenant_id,
+        'provider',
+        provider_key
+    from requests
     union all
-    select distinct tenant_id, 'prompt', prompt_id, from requests where prompt_id is not null
+    select distinct
+        tenant_id,
+        'prompt',
+        prompt_id
+    from requests
+    where prompt_id is not null
     union all
-    select distinct tenant_id, 'experiment', experiment_id || '/' || variant,
-    from requests where experiment_id is not null and variant is not null
+    select distinct
+        tenant_id,
+        'experiment',
+        experiment_id || '/' || variant
+    from requests
+    where experiment_id is not null and variant is not null
     union all
-    select distinct tenant_id, 'repository', repo_slug, from requests where repo_slug is not null
+    select distinct
+        tenant_id,
+        'repository',
+        repo_slug
+    from requests
+    where repo_slug is not null
 ),
 
 foreign_names as (
     select
         named.mart,
         named.tenant_id,
-        'names a ' || named.kind || ' the tenant never used: ' || named.name as problem,
+        'names a ' || named.kind || ' the tenant never used: ' || named.item_name as problem
     from named
     anti join known
         on named.tenant_id = known.tenant_id
         and named.kind = known.kind
-        and named.name = known.name
+        and named.item_name = known.item_name
+),
+
+new_users_by_tenant as (
+    select
+        tenant_id,
+        sum(new_users) as new_users
+    from {{ ref('usage_analytics') }}
+    group by tenant_id
 ),
 
 new_user_mismatches as (
     select
         'usage_analytics' as mart,
         expected.tenant_id,
-        'new_users over all days (' || coalesce(usage.new_users, 0) || ') <> the tenant''s developers ('
-        || expected.developers || ')' as problem,
+        'new_users over all days (' || coalesce(usage_totals.new_users, 0) || ') <> the tenant''s developers ('
+        || expected.developers || ')' as problem
     from expected
-    left join (
-        select tenant_id, sum(new_users) as new_users, from {{ ref('usage_analytics') }} group by tenant_id
-    ) as usage
-        on expected.tenant_id = usage.tenant_id
-    where coalesce(usage.new_users, 0) <> expected.developers
+    left join new_users_by_tenant as usage_totals
+        on expected.tenant_id = usage_totals.tenant_id
+    where coalesce(usage_totals.new_users, 0) <> expected.developers
 ),
 
 roi_mismatches as (
@@ -209,7 +357,7 @@ roi_mismatches as (
         'customer_roi_snapshots' as mart,
         snapshots.tenant_id,
         'snapshot ' || snapshots.snapshot_date || ': 30-day requests / successes differ from the tenant''s own'
-            as problem,
+            as problem
     from {{ ref('customer_roi_snapshots') }} as snapshots
     left join requests
         on snapshots.tenant_id = requests.tenant_id
@@ -221,15 +369,35 @@ roi_mismatches as (
 ),
 
 final as (
-    select mart, tenant_id, problem, from total_mismatches
+    select
+        mart,
+        tenant_id,
+        problem
+    from total_mismatches
     union all
-    select mart, tenant_id, problem, from missing_tenants
+    select
+        mart,
+        tenant_id,
+        problem
+    from missing_tenants
     union all
-    select mart, tenant_id, problem, from foreign_names
+    select
+        mart,
+        tenant_id,
+        problem
+    from foreign_names
     union all
-    select mart, tenant_id, problem, from new_user_mismatches
+    select
+        mart,
+        tenant_id,
+        problem
+    from new_user_mismatches
     union all
-    select mart, tenant_id, problem, from roi_mismatches
+    select
+        mart,
+        tenant_id,
+        problem
+    from roi_mismatches
 )
 
 select * from final

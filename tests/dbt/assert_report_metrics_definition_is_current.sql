@@ -14,7 +14,7 @@ queries as (
 final as (
     select
         report.invocation_id as report_metrics_invocation_id,
-        queries.invocation_id as metric_queries_invocation_id,
+        queries.invocation_id as metric_queries_invocation_id
     from report
     full outer join queries
         on report.invocation_id = queries.invocation_id

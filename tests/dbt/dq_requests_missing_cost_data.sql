@@ -13,7 +13,7 @@ daily as (
         tenant_id,
         event_date,
         count(*) as requests,
-        count(*) filter (where model is null or (status = 'success' and total_tokens = 0)) as missing_cost_data,
+        count(*) filter (where model is null or (status = 'success' and total_tokens = 0)) as missing_cost_data
     from requests
     group by tenant_id, event_date
 ),
@@ -24,7 +24,7 @@ final as (
         event_date,
         requests,
         missing_cost_data,
-        missing_cost_data / requests as missing_cost_share,
+        missing_cost_data / requests as missing_cost_share
     from daily
     where missing_cost_data / requests > {{ var('dq_max_missing_cost_share') }}
 )

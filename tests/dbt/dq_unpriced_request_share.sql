@@ -14,7 +14,7 @@ daily as (
         event_date,
         count(*) as requests,
         count(*) filter (where pricing_status = 'default') as unpriced_requests,
-        list_sort(list(distinct model) filter (where pricing_status = 'default')) as unpriced_models,
+        list_sort(list(distinct model) filter (where pricing_status = 'default')) as unpriced_models
     from requests
     group by tenant_id, event_date
 ),
@@ -26,7 +26,7 @@ final as (
         requests,
         unpriced_requests,
         unpriced_requests / requests as unpriced_share,
-        unpriced_models,
+        unpriced_models
     from daily
     where unpriced_requests / requests > {{ var('dq_max_unpriced_share') }}
 )

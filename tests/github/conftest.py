@@ -1,6 +1,6 @@
 """A fake GitHub on 127.0.0.1 for the loader tests, driven by the JSON fixtures under fixtures/github.
 
-The server (loaders.github.replay, http.server in a thread) sorts and pages the fixtures as GitHub does,
+The server (prodlens.demo.github_replay, http.server in a thread) sorts and pages the fixtures as GitHub does,
 puts `/repositories/{id}/...` URLs in its Link headers, answers If-None-Match with 304, sends
 x-ratelimit-* headers, 404s unknown repositories and 401s unknown tokens; tests script faults
 (403/429/5xx) with `server.faults`. Pages hold 2 items so every endpoint paginates.
@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.cli import main
-from loaders.github.replay import ReplayServer, RepoData, read_recording
+from prodlens.cli import main
+from prodlens.demo.github_replay import ReplayServer, RepoData, read_recording
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "ghp_prodlensTestToken0123456789abcdefXYZ"

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from loaders.errors import UserError
 from loaders.github.client import (
     BadCredentials,
     GitHubClient,
@@ -19,10 +18,11 @@ from loaders.github.client import (
     NotFound,
     RateLimitStop,
     Settings,
+    SettingsError,
     Unavailable,
     WaitBudget,
 )
-from loaders.github.replay import Fault, ReplayServer
+from prodlens.demo.github_replay import Fault, ReplayServer
 from tests.github.conftest import TOKEN, make_server
 
 NOW = 1_760_000_000.0
@@ -166,7 +166,6 @@ def test_wait_beyond_cap_stops_without_sleeping_and_says_when_to_retry(server: R
     assert info.value.retry_at == NOW + 3601
     assert "2025-10-09T09:53:21Z" in str(info.value)  # NOW + 3601 s, in UTC
     assert "PRODLENS_GITHUB_MAX_WAIT_SECONDS=900" in str(info.value)
-    assert info.value.exit_code == 75 and isinstance(info.value, UserError)
     assert len(server.seen) == 1
 
 
@@ -233,9 +232,9 @@ def test_settings_from_env() -> None:
     )
     assert "t0k" not in repr(settings)
     assert Settings.from_env({}).api_url == "https://api.github.com"
-    with pytest.raises(UserError, match="PRODLENS_GITHUB_WAIT_SCALE"):
+    with pytest.raises(SettingsError, match="PRODLENS_GITHUB_WAIT_SCALE"):
         Settings.from_env({"PRODLENS_GITHUB_WAIT_SCALE": "fast"})
-    with pytest.raises(UserError, match="credentials"):
+    with pytest.raises(SettingsError, match="credentials"):
         Settings.from_env({"GITHUB_API_URL": "https://user:secret@api.github.com"})
-    with pytest.raises(UserError, match="plain http"):
+    with pytest.raises(SettingsError, match="plain http"):
         GitHubClient(Settings(api_url="http://ghe.example.com/api/v3", token="t0k"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.home import Home
+from prodlens.home import Home
 from tests.conftest import prodlens, query, write_jsonl
 from tests.github.conftest import TOKEN, make_server
 from tests.run.harness import record

@@ -10,10 +10,10 @@ import stat
 
 import pytest
 
-from loaders.cli import main
-from loaders.github.identity import email_hash
-from loaders.github.replay import Fault, ReplayServer, RepoData
-from loaders.home import Home
+from prodlens.cli import main
+from prodlens.demo.github_replay import Fault, ReplayServer, RepoData
+from prodlens.home import Home
+from prodlens.ingest.identity import email_hash
 from tests.github.conftest import load_github, raw_rows
 
 pytestmark = pytest.mark.usefixtures("github")
@@ -215,7 +215,7 @@ def test_command_line_validation(
     with pytest.raises(SystemExit) as info:
         load_github(capsys, "acme/web", since="2025-13-01")
     assert info.value.code == 2
-    assert "'2025-13-01' is not a date in YYYY-MM-DD form" in capsys.readouterr().err
+    assert "expected a date as YYYY-MM-DD, got '2025-13-01'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["load", "github"])
     assert "--repo" in capsys.readouterr().err

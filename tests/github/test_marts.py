@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.cli import main
-from loaders.github.replay import Seen
-from loaders.home import Home
+from prodlens.cli import main
+from prodlens.demo.github_replay import Seen
+from prodlens.home import Home
 from tests.github.conftest import FIXTURES, TOKEN, Outcome, apply_update, make_server, point_env_at, raw_rows
 
 SINCE = ["--since", "2025-09-01"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.github.sample import load_github_sample, sample_dir
-from loaders.home import Home
+from prodlens.demo.github_sample import load_github_sample, sample_dir
+from prodlens.home import Home
 from tests.github.conftest import raw_rows
 
 

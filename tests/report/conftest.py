@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.report.writers import demo_target
+from prodlens.report.writers import demo_target
 from tests.report.demo_run import DemoRun, cli, shared_demo
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.cli import main
-from loaders.home import Home
+from prodlens.cli import main
+from prodlens.home import Home
 from tests.conftest import REPO_ROOT
 
 
@@ -45,7 +45,7 @@ def shared_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         cwd = tmp_path_factory.mktemp("demo-run")
         home = Home(cwd / "home")
         proc = subprocess.run(
-            [sys.executable, "-m", "loaders.cli", "demo"],
+            [sys.executable, "-m", "prodlens.cli", "demo"],
             capture_output=True,
             text=True,
             cwd=cwd,
@@ -78,7 +78,7 @@ def cli(*args: str, home: Home, cwd: Path, check: bool = True, in_process: bool 
         result = Result(code, out.getvalue(), err.getvalue())
     else:
         proc = subprocess.run(
-            [sys.executable, "-m", "loaders.cli", *args],
+            [sys.executable, "-m", "prodlens.cli", *args],
             capture_output=True,
             text=True,
             cwd=cwd,

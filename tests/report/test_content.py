@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from loaders.report.content import FIGURES, JSON_KEYS
+from prodlens.report.content import FIGURES, JSON_KEYS
 from tests.report.conftest import Reports
 from tests.report.demo_run import DemoRun, cli, mart_rows
 
@@ -306,3 +307,18 @@ def test_lag_days_limits_the_lags_shown_not_the_adjustment(demo: DemoRun, report
         doc["multiple_comparison_adjustment"]["family_size"]
         == (reports.json["multiple_comparison_adjustment"]["family_size"])
     )
+
+
+def test_repository_slug_is_case_insensitive(demo: DemoRun, reports: Reports, tmp_path: Path) -> None:
+    """GitHub slugs are case-insensitive and the loaders store them in lower case: `--repo ACME/WEB`
+    gives the very report `--repo acme/web` gives."""
+    out = tmp_path / "upper.csv"
+    cli(
+        "report", "--repo", reports.repo.upper(), "--tenant", reports.tenant, "--since", str(reports.since),
+        "--output", str(out),
+        home=demo.home, cwd=tmp_path,
+    )  # fmt: skip
+    assert reports.repo != reports.repo.upper()
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == reports.csv_rows

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.home import Home
+from prodlens.home import Home
 from tests.report.conftest import Reports
 from tests.report.demo_run import DemoRun, cli
 

@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from loaders.report.reading import fmt_p, fmt_pct, fmt_r, fmt_usd
+from prodlens.report.reading import fmt_p, fmt_pct, fmt_r, fmt_usd
 from tests.report.conftest import Reports
 from tests.report.demo_run import DemoRun, mart_rows
 from tests.report.dom import Element, parse

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders.report.content import report_json, report_rows
-from loaders.report.data import (
+from prodlens.report.content import report_json, report_rows
+from prodlens.report.data import (
     Association,
     DailyActivity,
     DailyCost,
@@ -21,10 +21,10 @@ from loaders.report.data import (
     ReportData,
     Savings,
 )
-from loaders.report.reading import association_reading, effect_reading, fmt_p, fmt_usd
-from loaders.report.request import ReportError, ReportRequest
-from loaders.report.svg import nice_ticks
-from loaders.report.writers import render
+from prodlens.report.reading import association_reading, effect_reading, fmt_p, fmt_usd
+from prodlens.report.request import ReportError, ReportRequest
+from prodlens.report.svg import nice_ticks
+from prodlens.report.writers import render
 from tests.report.dom import parse
 
 START = date(2025, 3, 3)

@@ -5,13 +5,13 @@
 It builds a working file with a `marts.sessions` table of the real column layout (synthetic values:
 3 tenants, 10 repos, 90 days) plus a small daily aggregate, then times:
 
-- copy:  loaders.publish.publish_marts (checkpoint, byte copy of the working file, drop what is
+- copy:  prodlens.publish.publish_marts (checkpoint, byte copy of the working file, drop what is
          not a mart, fsync, os.replace) -- what ProdLens does;
 - table copy: `create table ... as select` of each mart into a new attached file (the alternative way
          to copy the marts);
 - views: the Hive-partitioned Parquet export of sessions that views would read (repo=/date=), plus
          writing a small database of views over it;
-- the full export (`loaders.run.export.export_parquet`: global tree + tenant trees + aggregates);
+- the full export (`prodlens.run.export.export_parquet`: global tree + tenant trees + aggregates);
 - one typical reader query against each published form.
 """
 
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.home import Home
-from loaders.publish import publish_marts
-from loaders.run.export import export_parquet
+from prodlens.home import Home
+from prodlens.publish import publish_marts
+from prodlens.run.export import export_parquet
 
 SESSIONS_SQL = """
 create schema if not exists marts;

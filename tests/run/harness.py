@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.home import Home
-from loaders.publish import MANIFEST
+from prodlens.home import Home
+from prodlens.publish import MANIFEST
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KILLER = Path(__file__).resolve().parent / "killer.py"

@@ -113,13 +113,13 @@ def install() -> None:
     from dlt.load.load import Load
     from dlt.normalize.normalize import Normalize
 
-    import loaders.dbt as dbt_runner
-    import loaders.publish as publish
-    import loaders.run.export as export
-    import loaders.run.retention as retention
-    import loaders.run.steps as steps
-    import loaders.traces.load as traces_load
-    from loaders.traces.normalize import Normaliser
+    import prodlens.dbt_runner as dbt_runner
+    import prodlens.ingest.traces as traces_load
+    import prodlens.publish as publish
+    import prodlens.run.export as export
+    import prodlens.run.retention as retention
+    import prodlens.run.steps as steps
+    from loaders.litellm.normalize import Normaliser
 
     before(Normaliser, "add", "extract-chunk")
     before(Normaliser, "finish", "extract-finish")
@@ -174,6 +174,6 @@ def _hook_dbt() -> None:
 
 if __name__ == "__main__":
     install()
-    from loaders.cli import main
+    from prodlens.cli import main
 
     raise SystemExit(main(sys.argv[1:]))

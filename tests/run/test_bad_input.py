@@ -19,10 +19,11 @@ import pyarrow as pa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from loaders.home import Home
-from loaders.traces.files import Cursor, TraceFile
-from loaders.traces.load import load_traces
-from loaders.traces.normalize import Normaliser
+from loaders.litellm.files import Cursor, TraceFile
+from loaders.litellm.normalize import Normaliser
+from prodlens.home import Home
+from prodlens.ingest.traces import load_traces
+from prodlens.names import REPO_SLUG_PATTERN
 from tests.run.harness import REPO_ROOT
 
 NOW = 1_760_000_000.0
@@ -144,7 +145,11 @@ def normalise_file(
 ) -> tuple[Normaliser, list[dict], list[dict]]:
     """Read `path` the way the loader does (files.py chunks into the Normaliser), without dlt."""
     normaliser = Normaliser(
-        default_repo=None, default_tenant=None, loaded_at=datetime.now(UTC), expire_before=expire_before
+        default_repo=None,
+        default_tenant=None,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        loaded_at=datetime.now(UTC),
+        expire_before=expire_before,
     )
     trace_file = TraceFile(path, Cursor())
     for chunk in trace_file.chunks():
@@ -236,7 +241,7 @@ def test_a_50_mb_line_loads_in_bounded_memory(home: Home, tmp_path: Path) -> Non
         fh.write(json.dumps(base_record(3)).encode() + b"\n")
     env = {**os.environ, "PRODLENS_HOME": str(home.root)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "load", "traces", str(path)],
+        [sys.executable, "-m", "prodlens.cli", "load", "traces", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loaders.github.replay import Fault
-from loaders.home import Home
+from prodlens.demo.github_replay import Fault
+from prodlens.home import Home
 from tests.conftest import prodlens, query
 from tests.github.conftest import TOKEN, make_server
 from tests.run.harness import Book, write_config

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from loaders.errors import UserError
-from loaders.home import Home
-from loaders.run.config import SCHEMA, env_name, load_config
+from prodlens.errors import UserError
+from prodlens.home import Home
+from prodlens.run.config import SCHEMA, env_name, load_config
 from tests.run.harness import REPO_ROOT
 
 FULL = """
@@ -126,7 +126,7 @@ def test_search_order(cwd: Path, tmp_path: Path) -> None:
         ("retention_days = -1\n", "must not be negative"),
         ("retention_days = true\n", "must be an integer"),
         ("[github]\nrepos = ['not a slug']\n", "not an OWNER/NAME"),
-        ("[github]\nsince = '2025-13-01'\n", "must be a date YYYY-MM-DD"),
+        ("[github]\nsince = '2025-13-01'\n", "must be a date as YYYY-MM-DD"),
         ("[freshness]\ntraces_warn_after_hours = 10\ntraces_error_after_hours = 5\n", "exceeds"),
         ("[traces\n", "not valid TOML"),
     ],

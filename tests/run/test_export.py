@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.run.export import NULL_PARTITION, export_parquet, repo_partition, safe_partition_value
+from prodlens.home import Home
+from prodlens.run.export import NULL_PARTITION, export_parquet, repo_partition, safe_partition_value
 
 SESSIONS = [
     # tenant, repo, date, n

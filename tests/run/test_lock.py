@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from loaders.home import Home
-from loaders.run.lock import RUN_LOCKED_EXIT, RunLocked, holder_pid, run_lock
+from prodlens.home import Home
+from prodlens.run.lock import RUN_LOCKED_EXIT, RunLocked, holder_pid, run_lock
 from tests.conftest import prodlens
 from tests.run.harness import REPO_ROOT, write_config
 
 HOLD = """
 import sys, time
-from loaders.home import Home
-from loaders.run.lock import run_lock
+from prodlens.home import Home
+from prodlens.run.lock import run_lock
 from pathlib import Path
 with run_lock(Home(Path(sys.argv[1]))):
     print("locked", flush=True)

@@ -10,15 +10,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import loaders.run.steps as steps
-from loaders.errors import UserError
-from loaders.home import Home
-from loaders.run.config import GithubConfig, RunConfig
-from loaders.run.freshness import parse_results
-from loaders.run.progress import Reporter, format_progress
-from loaders.run.retention import check_retention, horizon, minimum_retention_days, purge
-from loaders.run.steps import Outcome, RunContext
-from loaders.traces.normalize import Counts
+import prodlens.run.steps as steps
+from loaders.litellm.normalize import Counts
+from prodlens.errors import UserError
+from prodlens.home import Home
+from prodlens.run.config import GithubConfig, RunConfig
+from prodlens.run.freshness import parse_results
+from prodlens.run.progress import Reporter, format_progress
+from prodlens.run.retention import check_retention, horizon, minimum_retention_days, purge
+from prodlens.run.steps import Outcome, RunContext
 
 
 class FakeTTY(io.StringIO):
@@ -161,7 +161,7 @@ def test_github_step_calls_load_github(home: Home, monkeypatch: pytest.MonkeyPat
         seen.append((home_, repos, since))
         return _Load([_Repo(r, ok=r != "acme/gone") for r in repos])
 
-    monkeypatch.setattr("loaders.github.load.load_github", fake)
+    monkeypatch.setattr("prodlens.ingest.github.load_github", fake)
     ctx = RunContext(
         home, RunConfig(github=GithubConfig(repos=("acme/web",), since="2025-01-01")), Reporter("quiet")
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.publish import MANIFEST, publish, publish_marts, remove_stale_temp_files, temp_path
+from prodlens.home import Home
+from prodlens.publish import MANIFEST, publish_marts, remove_stale_temp_files, temp_path
 from tests.run.harness import REPO_ROOT
 
 
@@ -57,7 +57,7 @@ def test_publish_copies_the_marts_as_tables(home: Home) -> None:
     }
     assert stat.S_IMODE(home.published.stat().st_mode) == 0o444
     assert not [p for p in home.root.iterdir() if p.name.startswith(".prodlens.duckdb.")]
-    assert publish(home) == 3  # the foundation's entry point
+    assert publish_marts(home).relations == 3
 
 
 READER = """
@@ -72,7 +72,7 @@ print(count(con), flush=True)              # the open connection: still the old 
 
 def test_an_open_reader_keeps_the_old_version_and_new_readers_see_the_new_one(home: Home) -> None:
     make_warehouse(home, sessions=3)
-    publish(home)
+    publish_marts(home)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(home.published)],
         stdin=subprocess.PIPE,
@@ -83,7 +83,7 @@ def test_an_open_reader_keeps_the_old_version_and_new_readers_see_the_new_one(ho
     assert reader.stdout is not None and reader.stdin is not None
     assert reader.stdout.readline().strip() == "3"
     make_warehouse(home, sessions=5)
-    publish(home)  # the reader still has the old file open: publishing must not fail or wait
+    publish_marts(home)  # the reader still has the old file open: publishing must not fail or wait
     reader.stdin.write("\n")
     reader.stdin.flush()
     assert reader.stdout.readline().strip() == "3"
@@ -114,16 +114,16 @@ def test_failed_publish_leaves_the_published_file_as_it_was(
     home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_warehouse(home, sessions=3)
-    publish(home)
+    publish_marts(home)
     before = home.published.read_bytes()
     make_warehouse(home, sessions=9)
 
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("loaders.publish.drop_schema", broken)
+    monkeypatch.setattr("prodlens.publish.drop_schema", broken)
     with pytest.raises(OSError, match="disk full"):
-        publish(home)
+        publish_marts(home)
     assert home.published.read_bytes() == before
     assert not [p for p in home.root.iterdir() if p.name.startswith(".prodlens.duckdb.")]
 
@@ -145,9 +145,9 @@ def test_stale_temporary_files_of_dead_publishers_are_removed(home: Home) -> Non
 
 def test_a_wal_beside_the_published_file_is_removed(home: Home) -> None:
     make_warehouse(home)
-    publish(home)
+    publish_marts(home)
     stale_wal = Path(f"{home.published}.wal")
     stale_wal.write_bytes(b"left by someone who opened the old file read-write")
-    publish(home)
+    publish_marts(home)
     assert not stale_wal.exists()
     assert published_rows(home)["marts.sessions"] == 3

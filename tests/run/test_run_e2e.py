@@ -28,9 +28,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.run.marts import is_aggregate
-from loaders.run.retention import horizon
+from prodlens.home import Home
+from prodlens.run.marts import is_aggregate
+from prodlens.run.retention import horizon
 from tests.conftest import prodlens
 from tests.github.conftest import TOKEN, make_server
 from tests.run.harness import REPO_ROOT, record
@@ -206,7 +206,7 @@ def _scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     held_before = int(holder.stdout.readline())
     env = {**os.environ, "PRODLENS_HOME": str(home.root)}
     run = subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "run", "--config", str(config), "--progress", "log"],
+        [sys.executable, "-m", "prodlens.cli", "run", "--config", str(config), "--progress", "log"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

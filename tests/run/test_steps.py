@@ -9,14 +9,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import loaders.run.steps as steps
-from loaders.errors import DatabaseLocked, UserError
-from loaders.home import Home
-from loaders.pipeline import PendingPackageStuck
-from loaders.run.config import FreshnessConfig, GithubConfig, RunConfig, TracesConfig
-from loaders.run.freshness import SourceFreshness
-from loaders.run.progress import Reporter
-from loaders.run.steps import EXIT_CODES, STEPS, Outcome, RunContext, execute
+import prodlens.run.steps as steps
+from prodlens.build import failed_nodes
+from prodlens.errors import DatabaseLocked, UserError
+from prodlens.home import Home
+from prodlens.pipeline import PendingPackageStuck
+from prodlens.run.config import FreshnessConfig, GithubConfig, RunConfig, TracesConfig
+from prodlens.run.freshness import SourceFreshness
+from prodlens.run.progress import Reporter
+from prodlens.run.steps import EXIT_CODES, STEPS, Outcome, RunContext, execute
 
 CONFIG = RunConfig(traces=TracesConfig(paths=("/logs",)), github=GithubConfig(repos=("acme/web",)))
 
@@ -135,7 +136,7 @@ def test_stale_sources_are_warnings_unless_fail_on_error(
         SourceFreshness("litellm.litellm_requests", "error", 80.0, None, 24, 72),
         SourceFreshness("github.pull_requests", "pass", 1.0, None, 24, 72),
     ]
-    monkeypatch.setattr("loaders.run.freshness.check_freshness", lambda *a: results)
+    monkeypatch.setattr("prodlens.run.freshness.check_freshness", lambda *a: results)
     monkeypatch.setitem(steps.STEP_FUNCTIONS, "freshness", steps.step_freshness)
     report = execute(context(home))
     assert report.exit_code == 0
@@ -160,7 +161,7 @@ def test_runs_log_is_written_even_when_etl_runs_cannot_be(
 
 
 def test_summary_rendering(home: Home, calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from loaders.cli.run import render
+    from prodlens.cli.run import render
 
     monkeypatch.setitem(steps.STEP_FUNCTIONS, "build", _fail(UserError("dbt build failed (test unique_x)")))
     text = render(execute(context(home)))
@@ -183,7 +184,7 @@ def test_dbt_failures_are_named(home: Home) -> None:
             }
         )
     )
-    assert steps._dbt_failures(home) == ["model sessions", "test unique_sessions_trace_hash"]
+    assert failed_nodes(home) == ["model sessions", "test unique_sessions_trace_hash"]
 
 
 def test_no_trace_files_yet_is_a_warning(home: Home, tmp_path: Path) -> None:

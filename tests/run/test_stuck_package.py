@@ -12,8 +12,8 @@ import dlt
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.pipeline import PendingPackageStuck, make_pipeline, recovery_command, run_pipeline
+from prodlens.home import Home
+from prodlens.pipeline import PendingPackageStuck, make_pipeline, recovery_command, run_pipeline
 
 NAME = "contract_demo"
 

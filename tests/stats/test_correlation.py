@@ -1,4 +1,4 @@
-"""Tests of loaders.stats.correlation against values computed directly with numpy/scipy."""
+"""Tests of prodlens.stats.correlation against values computed directly with numpy/scipy."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loaders.stats import benjamini_hochberg, correlations, daily_series
-from loaders.stats.correlation import CORRELATION_COLUMNS, SERIES_COLUMNS, X_METRICS, Y_METRICS
+from prodlens.stats import benjamini_hochberg, correlations, daily_series
+from prodlens.stats.correlation import CORRELATION_COLUMNS, SERIES_COLUMNS, X_METRICS, Y_METRICS
 
 START = date(2024, 1, 1)
 AS_OF = date(2024, 4, 1)

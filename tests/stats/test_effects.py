@@ -1,4 +1,4 @@
-"""Tests of loaders.stats.effects against hand formulas."""
+"""Tests of prodlens.stats.effects against hand formulas."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loaders.stats import effect_sizes, hedges_g, interpret_d, wilson_interval
-from loaders.stats.effects import EFFECT_COLUMNS
+from prodlens.stats import effect_sizes, hedges_g, interpret_d, wilson_interval
+from prodlens.stats.effects import EFFECT_COLUMNS
 
 AS_OF = date(2024, 3, 31)
 CREATED = datetime(2024, 3, 31, 6, 0)

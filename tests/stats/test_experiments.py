@@ -1,4 +1,4 @@
-"""Tests of loaders.stats.experiments against hand-computed values and scipy."""
+"""Tests of prodlens.stats.experiments against hand-computed values and scipy."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loaders.stats import experiment_results, two_proportion_z_test
-from loaders.stats.experiments import EXPERIMENT_COLUMNS
+from prodlens.stats import experiment_results, two_proportion_z_test
+from prodlens.stats.experiments import EXPERIMENT_COLUMNS
 
 CREATED = datetime(2024, 3, 31, 6, 0)
 

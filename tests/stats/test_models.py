@@ -1,4 +1,4 @@
-"""dbt-level checks of the statistics marts built by `prodlens demo` (dbt Python models over loaders.stats):
+"""dbt-level checks of the statistics marts built by `prodlens demo` (dbt Python models over prodlens.stats):
 marts.correlation_series, marts.correlation_cache and marts.effect_sizes are populated, typed, free of NaN,
 documented, wired to the library as documented, and follow their vars."""
 
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from loaders.home import Home
-from loaders.stats import correlations, effect_sizes
-from loaders.stats.correlation import CORRELATION_COLUMN_DESCRIPTIONS, X_METRICS, Y_METRICS
+from prodlens.home import Home
+from prodlens.stats import correlations, effect_sizes
+from prodlens.stats.correlation import CORRELATION_COLUMN_DESCRIPTIONS, X_METRICS, Y_METRICS
 from tests.conftest import REPO_ROOT
 from tests.report.demo_run import DemoRun, cli, mart_rows, shared_demo
 
@@ -170,7 +170,7 @@ def test_correlation_cache_is_populated_without_nan(db: duckdb.DuckDBPyConnectio
 
 
 def test_correlation_cache_is_the_library_on_the_series(db: duckdb.DuckDBPyConnection) -> None:
-    """The model passes marts.correlation_series and the default vars to loaders.stats.correlations."""
+    """The model passes marts.correlation_series and the default vars to prodlens.stats.correlations."""
     series = db.cursor().execute("select * from marts.correlation_series").df()
     mart = db.cursor().execute("select * from marts.correlation_cache").df()
     as_of = mart["correlation_date"].iloc[0]

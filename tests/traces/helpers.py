@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from loaders.traces.normalize import Counts, Normaliser
+from loaders.litellm.normalize import Counts, Normaliser
+from prodlens.names import REPO_SLUG_PATTERN
 
 LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -19,7 +20,9 @@ def normalise(
     lines = [
         r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in records
     ]
-    n = Normaliser(default_repo=repo, default_tenant=tenant, loaded_at=LOADED_AT)
+    n = Normaliser(
+        default_repo=repo, default_tenant=tenant, repo_slug_pattern=REPO_SLUG_PATTERN, loaded_at=LOADED_AT
+    )
     try:
         n.add("/logs/test.jsonl", 1, lines)
         n.finish()

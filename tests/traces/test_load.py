@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.home import Home
-from loaders.pids import alive
+from prodlens.home import Home
+from prodlens.processes import alive
 from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
 
 SUMMARY = re.compile(r"(\d+) lines read, (\d+) loaded, (\d+) duplicates, (\d+) dead-lettered")
@@ -163,7 +163,7 @@ def test_defaults_for_repo_and_tenant(home: Home, tmp_path: Path) -> None:
         (("load", "traces", "pyproject.toml"), "pyproject.toml: not a trace file"),
         (
             ("load", "traces", "sample_data/litellm", "--repo", "../etc"),
-            "--repo '../etc' is not a plain OWNER/NAME",
+            "--repo '../etc' is not an OWNER/NAME repository slug",
         ),
         (("load", "traces", "--bogus", "x"), "unrecognized arguments: --bogus"),
         (("query", "select 1"), "no ProdLens database at"),
@@ -181,12 +181,12 @@ def test_cli_errors_are_one_clear_line(home: Home, args: tuple[str, ...], needle
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # CI runs as root, where chmod 0 does not stop reads: simulate the permission check instead.
-    from loaders.errors import UserError
-    from loaders.traces import files
+    from loaders.litellm import files
+    from loaders.litellm.files import TraceFileError
 
     log = write_jsonl(tmp_path / "secret.jsonl", [rec(1)])
     monkeypatch.setattr(files.os, "access", lambda path, mode: False)
-    with pytest.raises(UserError, match=r"secret.jsonl: cannot read this file \(permission denied\)"):
+    with pytest.raises(TraceFileError, match=r"secret.jsonl: cannot read this file \(permission denied\)"):
         files.discover([str(log)])
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.home import Home
+from prodlens.home import Home
 from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
 
 CONTENT_FIELDS = [

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pytest
 
-from loaders.traces.files import LineBlock
-from loaders.traces.normalize import Normaliser
+from loaders.litellm.files import LineBlock
+from loaders.litellm.normalize import Normaliser
+from prodlens.names import REPO_SLUG_PATTERN
 from tests.traces.helpers import LOADED_AT, normalise, one
 
 T0 = "2025-10-12T19:00:00Z"
@@ -497,7 +498,9 @@ def test_trace_hash_differs_when_normalised_fields_differ() -> None:
 def test_lines_of_many_small_files_share_one_query_and_keep_their_files() -> None:
     """Small files are queued and normalised together; rows and dead letters keep their own file and
     line even when the line numbers repeat across files, and raw text is trimmed per origin."""
-    n = Normaliser(default_repo=None, default_tenant=None, loaded_at=LOADED_AT)
+    n = Normaliser(
+        default_repo=None, default_tenant=None, repo_slug_pattern=REPO_SLUG_PATTERN, loaded_at=LOADED_AT
+    )
     queries: list[str] = []
     n.con = _Recording(n.con, queries)
     try:

@@ -14,14 +14,14 @@ pr_events as (
     select * from {{ ref('stg_github__pr_events') }}
 ),
 
-merges as (
+merge_days as (
     select
         repo_slug,
         cast(timezone('UTC', merged_at) as date) as activity_date,
         'merge' as activity_type,
         '#' || number as item_key,
         merge_hours,
-        is_bot,
+        is_bot
     from pull_requests
     where merged_at is not null
 ),
@@ -33,7 +33,7 @@ commit_days as (
         'commit' as activity_type,
         sha as item_key,
         cast(null as double) as merge_hours,
-        is_bot,
+        is_bot
     from commits
     where authored_at is not null
 ),
@@ -45,7 +45,7 @@ reopens as (
         'reopen' as activity_type,
         '#' || pr_events.pr_number as item_key,
         cast(null as double) as merge_hours,
-        coalesce(pull_requests.is_bot, false) as is_bot,
+        coalesce(pull_requests.is_bot, false) as is_bot
     from pr_events
     left join pull_requests
         on pr_events.repo_slug = pull_requests.repo_slug
@@ -54,7 +54,7 @@ reopens as (
 ),
 
 final as (
-    select * from merges
+    select * from merge_days
     union all
     select * from commit_days
     union all

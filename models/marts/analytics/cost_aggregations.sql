@@ -37,7 +37,7 @@ final as (
         sum(cache_read_tokens) as cache_read_tokens,
         {{ exact_sum('cache_savings_usd') }} as cache_savings_usd,
         max(ingested_at) as source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from requests
     group by tenant_id, event_hour, provider, model, developer_id, event_date
 )

@@ -26,7 +26,7 @@ daily as (
         {{ exact_sum('cost_baseline') }} as baseline_cost,
         {{ exact_sum('savings') }} as savings,
         sum(success_latency_ms_sum) as success_latency_sum,
-        sum(success_latency_count) as success_latency_count,
+        sum(success_latency_count) as success_latency_count
     from usage
     group by all
 ),
@@ -38,7 +38,7 @@ daily_providers as (
         provider,
         sum(requests) as requests,
         sum(successful_requests) as successful_requests,
-        {{ exact_sum('cost_actual') }} as cost_usd,
+        {{ exact_sum('cost_actual') }} as cost_usd
     from usage
     group by all
 ),
@@ -47,7 +47,7 @@ daily_developers as (
     select distinct
         tenant_id,
         event_date,
-        developer_id,
+        developer_id
     from usage
     where developer_id is not null
 ),
@@ -56,7 +56,7 @@ daily_developers as (
 tenant_repos as (
     select distinct
         tenant_id,
-        repo_slug,
+        repo_slug
     from usage
     where repo_slug is not null
 ),
@@ -65,7 +65,7 @@ tenant_merged_prs as (
     select
         tenant_repos.tenant_id,
         cast(timezone('UTC', pull_requests.merged_at) as date) as merged_date,
-        count(*) as merged_prs,
+        count(*) as merged_prs
     from tenant_repos
     inner join pull_requests
         on tenant_repos.repo_slug = pull_requests.repo_slug
@@ -83,7 +83,7 @@ tenants_with_github as (
 spine as (
     select
         tenant_id,
-        cast(unnest(generate_series(min(event_date), max(event_date), interval 1 day)) as date) as snapshot_date,
+        cast(unnest(generate_series(min(event_date), max(event_date), interval 1 day)) as date) as snapshot_date
     from daily
     group by tenant_id
 ),
@@ -105,7 +105,7 @@ windows as (
         coalesce({{ exact_sum('daily.savings', 'daily.event_date > spine.snapshot_date - ' ~ half_days) }}, 0)
             as savings_recent_half,
         coalesce({{ exact_sum('daily.savings', 'daily.event_date <= spine.snapshot_date - ' ~ half_days) }}, 0)
-            as savings_earlier_half,
+            as savings_earlier_half
     from spine
     left join daily
         on spine.tenant_id = daily.tenant_id
@@ -120,7 +120,7 @@ provider_windows as (
         daily_providers.provider,
         sum(daily_providers.requests) as requests,
         sum(daily_providers.successful_requests) as successful_requests,
-        {{ exact_sum('daily_providers.cost_usd') }} as cost_usd,
+        {{ exact_sum('daily_providers.cost_usd') }} as cost_usd
     from spine
     inner join daily_providers
         on spine.tenant_id = daily_providers.tenant_id
@@ -131,7 +131,7 @@ provider_windows as (
 provider_shares as (
     select
         *,
-        requests / sum(requests) over (partition by tenant_id, snapshot_date) as request_share,
+        requests / sum(requests) over (partition by tenant_id, snapshot_date) as request_share
     from provider_windows
 ),
 
@@ -141,7 +141,7 @@ provider_mix as (
         snapshot_date,
         to_json(
             map(list(provider order by provider), list(round(request_share, 4) order by provider))
-        ) as provider_usage_distribution,
+        ) as provider_usage_distribution
     from provider_shares
     group by all
 ),
@@ -151,7 +151,7 @@ most_efficient as (
         tenant_id,
         snapshot_date,
         provider as most_efficient_provider,
-        cost_usd / successful_requests as most_efficient_cost_per_success,
+        cost_usd / successful_requests as most_efficient_cost_per_success
     from provider_windows
     where requests >= {{ var('most_efficient_min_requests') }} and successful_requests > 0
     qualify row_number() over (
@@ -168,7 +168,7 @@ developer_windows as (
         ) as active_developers_30d,
         count(distinct daily_developers.developer_id) filter (
             where daily_developers.event_date <= spine.snapshot_date - {{ window_days }}
-        ) as active_developers_prior_30d,
+        ) as active_developers_prior_30d
     from spine
     left join daily_developers
         on spine.tenant_id = daily_developers.tenant_id
@@ -185,7 +185,7 @@ pr_windows as (
         ), 0) as merged_prs_30d,
         coalesce(sum(tenant_merged_prs.merged_prs) filter (
             where tenant_merged_prs.merged_date <= spine.snapshot_date - {{ window_days }}
-        ), 0) as merged_prs_prior_30d,
+        ), 0) as merged_prs_prior_30d
     from spine
     left join tenant_merged_prs
         on spine.tenant_id = tenant_merged_prs.tenant_id
@@ -206,7 +206,7 @@ productivity as (
             as merged_prs_per_developer_30d,
         pr_windows.merged_prs_prior_30d / nullif(developer_windows.active_developers_prior_30d, 0)
             as merged_prs_per_developer_prior_30d,
-        tenants_with_github.tenant_id is not null as has_github_data,
+        tenants_with_github.tenant_id is not null as has_github_data
     from developer_windows
     inner join pr_windows
         on developer_windows.tenant_id = pr_windows.tenant_id
@@ -246,7 +246,7 @@ final as (
         most_efficient.most_efficient_cost_per_success,
         {{ trend_direction('windows.cost_recent_half', 'windows.cost_earlier_half') }} as cost_trend,
         {{ trend_direction('windows.savings_recent_half', 'windows.savings_earlier_half') }} as savings_trend,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from windows
     left join productivity
         on windows.tenant_id = productivity.tenant_id

@@ -32,7 +32,7 @@ final as (
         {{ exact_sum('cost_usd') }} as cost_usd,
         sum(cache_read_tokens) as cache_read_tokens,
         max(ingested_at) as source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from requests
     group by tenant_id, event_date, developer_id
 )

@@ -40,7 +40,7 @@ final as (
         sum(latency_ms) filter (where status = 'success') as success_latency_ms_sum,
         count(latency_ms) filter (where status = 'success') as success_latency_count,
         max(source_loaded_at) as source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from scoped
     group by tenant_id, event_date, developer_id, repo_slug, provider
 )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from loaders.stats import experiment_results
+    from prodlens.stats import experiment_results
 
     control_variant = dbt.config.get("control_variant") or "control"
     run_started_at = dbt.config.get("run_started_at")

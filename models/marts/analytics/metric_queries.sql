@@ -19,7 +19,7 @@ final as (
         ['tenant_id', 'repo_slug', 'since', 'until', 'policy_models'] as parameter_names,
         '{{ report_window_sql | replace("'", "''") }}' as sql_text,
         '{{ invocation_id }}' as invocation_id,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
 )
 
 select * from final

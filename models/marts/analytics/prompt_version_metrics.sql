@@ -21,7 +21,7 @@ final as (
         round(100.0 * count(*) filter (where not is_error) / count(*), 2) as success_rate,
         avg(latency_ms) as avg_latency_ms,
         count(distinct experiment_id) as experiment_count,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from requests
     group by tenant_id, prompt_id, prompt_version
 )

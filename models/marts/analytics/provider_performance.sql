@@ -37,36 +37,36 @@ scoped as (
 
 {% else %}
 
-scoped as (
-    select * from requests
-),
+    scoped as (
+        select * from requests
+    ),
 
 {% endif %}
 
 periods as (
     {%- for level, unit in levels %}
-    select
-        tenant_id,
-        provider,
-        '{{ level }}' as aggregation_level,
-        date_trunc('{{ unit }}', "timestamp") as period_start,
-        date_trunc('{{ unit }}', "timestamp") + interval 1 {{ unit }} as period_end,
-        count(*) as total_executions,
-        count(*) filter (where not is_error) as successful_executions,
-        count(*) filter (where is_error) as failed_executions,
-        round(100.0 * count(*) filter (where not is_error) / count(*), 2) as success_rate,
-        avg(latency_ms) as avg_duration_ms,
-        quantile_cont(latency_ms, 0.5) as p50_duration_ms,
-        quantile_cont(latency_ms, 0.95) as p95_duration_ms,
-        quantile_cont(latency_ms, 0.99) as p99_duration_ms,
-        avg(ttft_ms) as avg_ttft_ms,
-        avg(total_tokens) as avg_tokens_per_task,
-        avg(cost_usd) as avg_cost_per_task,
-        {{ exact_sum('cost_usd') }} as total_cost_usd,
-        max(ingested_at) as source_loaded_at,
-    from scoped
-    group by all
-    {{ 'union all' if not loop.last }}
+        select
+            tenant_id,
+            provider,
+            '{{ level }}' as aggregation_level,
+            date_trunc('{{ unit }}', "timestamp") as period_start,
+            date_trunc('{{ unit }}', "timestamp") + interval 1 {{ unit }} as period_end,
+            count(*) as total_executions,
+            count(*) filter (where not is_error) as successful_executions,
+            count(*) filter (where is_error) as failed_executions,
+            round(100.0 * count(*) filter (where not is_error) / count(*), 2) as success_rate,
+            avg(latency_ms) as avg_duration_ms,
+            quantile_cont(latency_ms, 0.5) as p50_duration_ms,
+            quantile_cont(latency_ms, 0.95) as p95_duration_ms,
+            quantile_cont(latency_ms, 0.99) as p99_duration_ms,
+            avg(ttft_ms) as avg_ttft_ms,
+            avg(total_tokens) as avg_tokens_per_task,
+            avg(cost_usd) as avg_cost_per_task,
+            {{ exact_sum('cost_usd') }} as total_cost_usd,
+            max(ingested_at) as source_loaded_at
+        from scoped
+        group by all
+        {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
 
@@ -89,7 +89,7 @@ level_starts as (
 final as (
     select
         periods.*,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from periods
     {% if is_incremental() %}
     inner join level_starts

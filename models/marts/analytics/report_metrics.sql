@@ -17,7 +17,7 @@ final as (
     select
         *,
         '{{ invocation_id }}' as invocation_id,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from report
 )
 

@@ -41,9 +41,9 @@ scoped as (
 
 {% else %}
 
-scoped as (
-    select * from requests
-),
+    scoped as (
+        select * from requests
+    ),
 
 {% endif %}
 
@@ -57,7 +57,7 @@ chained as (
         ) as previous_status,
         lag("timestamp") over (
             partition by tenant_id, coalesce(trace_id, session_key) order by "timestamp", trace_hash
-        ) as previous_timestamp,
+        ) as previous_timestamp
     from scoped
 ),
 
@@ -67,14 +67,8 @@ with_baseline as (
         usual_models.usual_model,
         baselines.baseline_model,
         baselines.baseline_source,
-        case
-            when contains(baselines.baseline_model, '/') then split_part(baselines.baseline_model, '/', 1)
-        end as baseline_provider,
-        case
-            when contains(baselines.baseline_model, '/')
-                then substr(baselines.baseline_model, strpos(baselines.baseline_model, '/') + 1)
-            else baselines.baseline_model
-        end as baseline_name,
+        {{ model_provider_part('baselines.baseline_model') }} as baseline_provider,
+        {{ model_name_part('baselines.baseline_model') }} as baseline_name
     from chained
     left join baselines
         on chained.tenant_id = baselines.tenant_id
@@ -95,7 +89,7 @@ baseline_prices as (
         prices.input_usd_per_mtok,
         prices.output_usd_per_mtok,
         coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok,
+        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok
     from with_baseline
     inner join prices
         on with_baseline.baseline_name = prices.model
@@ -123,7 +117,7 @@ priced as (
         coalesce(baseline_prices.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
             as baseline_cache_read_usd_per_mtok,
         coalesce(baseline_prices.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
-            as baseline_cache_write_usd_per_mtok,
+            as baseline_cache_write_usd_per_mtok
     from with_baseline
     left join baseline_prices
         on with_baseline.trace_hash = baseline_prices.trace_hash
@@ -165,7 +159,7 @@ final as (
         cost_usd as cost_actual,
         case
             when baseline_model is not null
-                then {{ analytics_token_cost(
+                then {{ token_cost(
                     'baseline_input_usd_per_mtok',
                     'baseline_output_usd_per_mtok',
                     'baseline_cache_read_usd_per_mtok',
@@ -185,7 +179,7 @@ final as (
             false
         ) as expected_savings,
         ingested_at as source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from priced
 )
 

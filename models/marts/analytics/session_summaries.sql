@@ -34,9 +34,9 @@ scoped as (
 
 {% else %}
 
-scoped as (
-    select * from requests
-),
+    scoped as (
+        select * from requests
+    ),
 
 {% endif %}
 
@@ -61,7 +61,7 @@ final as (
         count(*) filter (where is_error) as error_count,
         sum(accepted_flag) as accepted_count,
         max(ingested_at) as source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from scoped
     group by tenant_id, session_key
 )

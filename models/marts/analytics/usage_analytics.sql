@@ -24,7 +24,7 @@ first_seen as (
     select
         tenant_id,
         developer_id,
-        min(event_date) as first_seen_date,
+        min(event_date) as first_seen_date
     from developer_days
     where developer_id is not null
     group by all
@@ -43,7 +43,7 @@ by_call_type as (
         tenant_id,
         event_date,
         call_type,
-        count(*) as requests,
+        count(*) as requests
     from scoped
     group by all
 ),
@@ -52,7 +52,7 @@ call_type_maps as (
     select
         tenant_id,
         event_date,
-        to_json(map(list(call_type order by call_type), list(requests order by call_type))) as tasks_by_type,
+        to_json(map(list(call_type order by call_type), list(requests order by call_type))) as tasks_by_type
     from by_call_type
     group by all
 ),
@@ -70,7 +70,7 @@ daily as (
         {{ exact_sum('scoped.cost_actual') }} as total_cost,
         {{ exact_sum('scoped.cost_baseline') }} as baseline_cost,
         {{ exact_sum('scoped.savings') }} as raw_savings,
-        max(scoped.source_loaded_at) as source_loaded_at,
+        max(scoped.source_loaded_at) as source_loaded_at
     from scoped
     left join first_seen
         on scoped.tenant_id = first_seen.tenant_id
@@ -93,7 +93,7 @@ final as (
         daily.raw_savings,
         {{ conservative_savings('daily.raw_savings', 'daily.baseline_cost') }} as total_savings,
         daily.source_loaded_at,
-        {{ analytics_run_started_at() }} as created_at,
+        {{ analytics_run_started_at() }} as created_at
     from daily
     left join call_type_maps
         on daily.tenant_id = call_type_maps.tenant_id

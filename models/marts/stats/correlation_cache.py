@@ -1,7 +1,7 @@
 """marts.correlation_cache: lagged Pearson and Spearman correlations of daily AI use against delivery
 outcomes, per tenant and repository, with Benjamini–Hochberg adjusted p-values.
 
-The statistics are loaders.stats.correlation.correlations (covered by pytest, since dbt unit tests do not
+The statistics are prodlens.stats.correlation.correlations (covered by pytest, since dbt unit tests do not
 run Python models); this model feeds it marts.correlation_series and the vars max_lag_days (7),
 min_sample_size (14), correlation_detrend (true: first differences) and correlation_fdr (0.05), and fixes
 the column types so that all-null columns stay typed.
@@ -81,7 +81,7 @@ def model(dbt, session):
     run_started_at = dbt.config.get("run_started_at")
     # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
-    from loaders.stats import correlations
+    from prodlens.stats import correlations
 
     series = dbt.ref("correlation_series").df()
     started = _text(run_started_at)

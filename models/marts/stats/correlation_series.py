@@ -1,7 +1,7 @@
 """marts.correlation_series: the daily series behind marts.correlation_cache, one row per tenant, repository
 and day of a continuous date spine (days without activity are zeros, not dropped).
 
-The logic is loaders.stats.correlation.daily_series (covered by pytest); this model only feeds it requests
+The logic is prodlens.stats.correlation.daily_series (covered by pytest); this model only feeds it requests
 (marts.sessions) and per-repository GitHub days (marts.daily_github_metrics), restricted to the optional
 window vars stats_window_start / stats_window_end, and fixes the column types.
 """
@@ -46,7 +46,7 @@ def model(dbt, session):
     window_end = dbt.config.get("stats_window_end")
     # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
-    from loaders.stats import daily_series
+    from prodlens.stats import daily_series
 
     requests = (
         dbt.ref("sessions")

@@ -1,7 +1,7 @@
 """marts.effect_sizes: effect sizes of AI use per tenant (long format: one row per tenant, metric and, for
 model_acceptance_rate, model).
 
-The statistics are loaders.stats.effects.effect_sizes (covered by pytest, since dbt unit tests do not run
+The statistics are prodlens.stats.effects.effect_sizes (covered by pytest, since dbt unit tests do not run
 Python models): Hedges' g of latency for accepted vs. not-accepted requests with a 95% CI, the token
 efficiency ratio, Wilson 95% intervals of each model's acceptance rate, and session growth over the last
 7 days against the 7 before. This model feeds it marts.sessions (restricted to the optional window vars
@@ -55,7 +55,7 @@ def model(dbt, session):
     run_started_at = dbt.config.get("run_started_at")
     # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
-    from loaders.stats import effect_sizes
+    from prodlens.stats import effect_sizes
 
     start, end = _text(window_start), _text(window_end)
     conditions = ["tenant_id is not null"]

@@ -1,7 +1,7 @@
 -- Keyed hashes of the trace developer ids that look like e-mail addresses (written by the GitHub loader).
 with
 
-hashes as (
+email_hashes as (
     select * from {{ github_source('developer_email_hashes') }}
 ),
 
@@ -9,8 +9,8 @@ final as (
     select
         developer_id,
         email_hash,
-        hashed_at,
-    from hashes
+        hashed_at
+    from email_hashes
 )
 
 select * from final

@@ -1,3 +1,0 @@
-from loaders.cli import main
-
-raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""The dlt source for LiteLLM trace logs: `litellm_requests` (usable rows) and `litellm_rejects`
+(dead letters). Both are Arrow tables merged on their primary keys; per-file read cursors live in the
+source's dlt state, so they advance only when the load that carries them commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+from dlt.common.schema.typing import TMergeDispositionDict
+from dlt.extract import DltResource
+
+from loaders.litellm.files import Chunk, Cursor, TraceFile
+from loaders.litellm.normalize import Counts, Normaliser
+
+MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+class TracePass:
+    """Reads every new line of the given files once, however many resources ask for the result."""
+
+    def __init__(
+        self, files: list[Path], normaliser: Normaliser, progress: Callable[[Counts, int], None] | None = None
+    ) -> None:
+        self.files = files
+        self.normaliser = normaliser
+        self.progress = progress  # called with (counts, number of files) after each chunk of lines
+        self.done = False
+
+    @property
+    def counts(self) -> Counts:
+        return self.normaliser.counts
+
+    def run(self) -> None:
+        if self.done:
+            return
+        cursors = dlt.current.source_state().setdefault("files", {})
+        counts = self.normaliser.counts
+        for path in self.files:
+            counts.files += 1
+            key = str(path)
+            trace_file = TraceFile(path, Cursor.from_state(cursors.get(key)))
+            if trace_file.unchanged():
+                continue
+            counts.files_changed += 1
+            for chunk in read_ahead(trace_file.chunks()):
+                self.normaliser.add(key, chunk.first_line, chunk.lines)
+                if self.progress is not None:
+                    self.progress(counts, len(self.files))
+            counts.held_back += trace_file.held_back
+            cursors[key] = trace_file.cursor.to_state()
+        self.normaliser.finish()
+        self.done = True
+
+
+def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """The chunks of `chunks`, the next one read in a background thread while the caller normalises
+    the current one (reading releases the GIL, and so does DuckDB)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="prodlens-read") as reader:
+        upcoming = reader.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = reader.submit(next, chunks, None)
+            yield chunk
+
+
+@dlt.source(name="litellm", max_table_nesting=0)
+def litellm_traces(work: TracePass) -> tuple[DltResource, DltResource]:
+    """LiteLLM (and OpenInference / OTel GenAI / custom-callback) trace files → raw request rows.
+    `work` reads the files; the caller keeps it to report the run's counts."""
+
+    @dlt.resource(name="litellm_requests", write_disposition=MERGE, primary_key="trace_hash")
+    def requests() -> Iterator[pa.RecordBatch]:
+        work.run()
+        yield from work.normaliser.accepted()
+        work.normaliser.release()
+
+    @dlt.resource(name="litellm_rejects", write_disposition=MERGE, primary_key="reject_id")
+    def rejects() -> Iterator[pa.Table]:
+        work.run()
+        yield from work.normaliser.rejected()
+
+    return requests, rejects

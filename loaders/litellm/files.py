@@ -1,0 +1,291 @@
+"""Finding trace files and reading only the lines a previous run has not consumed.
+
+A cursor per file (kept in dlt state) records how far the file was read. Plain JSONL files resume at
+the byte offset, so a log the proxy appends to costs only its new lines. A file whose first bytes
+changed was replaced (log rotation): it is read again from the start, and trace_hash deduplication
+keeps its records from doubling. Gzip and `.json` files are re-read when they change, skipping the
+lines already consumed.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+import pyarrow as pa
+
+SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json")
+HEAD_BYTES = 4096
+CHUNK_BYTES = 64 * 1024 * 1024
+
+
+class TraceFileError(ValueError):
+    """A trace path that cannot be read; the message names the path and the fix."""
+
+
+def accepted(path: Path) -> bool:
+    return path.name.lower().endswith(SUFFIXES)
+
+
+def discover(specs: list[str]) -> list[Path]:
+    """Expand files, directories (recursively) and globs into a sorted list of trace files."""
+    found: dict[str, Path] = {}
+    for spec in specs:
+        matches = (
+            [Path(m) for m in glob.glob(os.path.expanduser(spec), recursive=True)]
+            if glob.has_magic(spec)
+            else []
+        )
+        if glob.has_magic(spec) and not matches:
+            raise TraceFileError(
+                f"no files match {spec!r}; check the pattern (quote it so the shell does not expand it)"
+            )
+        candidates = matches or [Path(os.path.expanduser(spec))]
+        for path in candidates:
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    if child.is_file() and accepted(child):
+                        found[str(child.resolve())] = child.resolve()
+            elif path.is_file():
+                if not accepted(path):
+                    raise TraceFileError(f"{path}: not a trace file; expected one of {', '.join(SUFFIXES)}")
+                found[str(path.resolve())] = path.resolve()
+            elif not path.exists():
+                raise TraceFileError(
+                    f"{path}: no such file or directory; give a trace file, a folder or a glob"
+                )
+    for path in found.values():
+        if not os.access(path, os.R_OK):
+            raise TraceFileError(f"{path}: cannot read this file (permission denied); fix its permissions")
+    return sorted(found.values())
+
+
+@dataclass
+class Cursor:
+    """How far a file has been consumed. `offset` is a byte offset for plain files."""
+
+    size: int = 0
+    mtime_ns: int = 0
+    head: str = ""
+    head_len: int = 0
+    offset: int = 0
+    lines: int = 0
+
+    @classmethod
+    def from_state(cls, value: dict | None) -> Cursor:
+        return cls(**value) if value else cls()
+
+    def to_state(self) -> dict:
+        return asdict(self)
+
+
+class LineBlock:
+    """Consecutive lines of a file as one Arrow array over the bytes read, without a copy per line:
+    element i of `array` is line i followed by its terminating newline. Indexing gives a line's bytes
+    without the newline (like an element of a list of lines); slicing gives a LineBlock."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    @classmethod
+    def split(cls, data: bytearray, end: int) -> LineBlock:
+        """The lines of `data[:end]`, which ends with a newline."""
+        ends = np.flatnonzero(np.frombuffer(data, np.uint8, count=end) == 0x0A)
+        offsets = np.empty(len(ends) + 1, np.int64)
+        offsets[0] = 0
+        np.add(ends, 1, out=offsets[1:])
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        return cls(pa.Array.from_buffers(pa.large_binary(), len(ends), buffers))
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> LineBlock: ...
+
+    def __getitem__(self, index: int | slice) -> bytes | LineBlock:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.array))
+            if step != 1:
+                raise ValueError("a LineBlock slices only with step 1")
+            return LineBlock(self.array.slice(start, max(stop - start, 0)))
+        return self.array[index].as_py()[:-1]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for value in self.array:
+            yield value.as_py()[:-1]
+
+
+@dataclass
+class Chunk:
+    """Consecutive new lines of one file: `first_line` is the 1-based number of `lines[0]`. `lines` is a
+    list of lines (bytes), or a LineBlock when read from a plain or gzip JSONL file."""
+
+    first_line: int
+    lines: list[bytes] | LineBlock
+
+
+def _head(path: Path, length: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha1(fh.read(length)).hexdigest()
+
+
+class TraceFile:
+    """One trace file and the cursor of what earlier runs consumed."""
+
+    def __init__(self, path: Path, cursor: Cursor) -> None:
+        self.path = path
+        self.old = cursor
+        stat = path.stat()
+        self.size = stat.st_size
+        self.mtime_ns = stat.st_mtime_ns
+        self.kind = (
+            "gz"
+            if path.name.lower().endswith(".gz")
+            else "json"
+            if path.suffix.lower() == ".json"
+            else "lines"
+        )
+        self.cursor = Cursor(**asdict(cursor))
+        self.held_back = 0  # an unterminated last line left for a later run
+
+    def unchanged(self) -> bool:
+        return self.old.size == self.size and self.old.mtime_ns == self.mtime_ns and self.old.head_len > 0
+
+    def _same_file(self) -> bool:
+        """True when the file starts with the bytes it started with before (it grew, not replaced)."""
+        if self.old.head_len == 0 or self.size < self.old.head_len:
+            return False
+        if self.kind == "lines" and self.size < self.old.offset:
+            return False
+        return _head(self.path, self.old.head_len) == self.old.head
+
+    def chunks(self) -> Iterator[Chunk]:
+        """New lines since the cursor, in chunks; updates `self.cursor` as it goes."""
+        if self.unchanged():
+            return
+        resume = self._same_file()
+        skip_lines = self.old.lines if resume else 0
+        if not resume:
+            self.cursor = Cursor()
+        if self.kind == "json":
+            yield from self._json_document(skip_lines)
+        elif self.kind == "gz":
+            with gzip.open(self.path, "rb") as fh:
+                yield from self._split(fh, start_offset=0, skip_lines=skip_lines, first_line=1)
+        else:
+            start = self.old.offset if resume else 0
+            with open(self.path, "rb") as fh:
+                fh.seek(start)
+                yield from self._split(
+                    fh,
+                    start_offset=start,
+                    skip_lines=0,
+                    first_line=skip_lines + 1,
+                    expected=self.size - start,
+                )
+        head_len = min(self.size, HEAD_BYTES)
+        self.cursor.size = self.size
+        self.cursor.mtime_ns = self.mtime_ns
+        self.cursor.head_len = head_len
+        self.cursor.head = _head(self.path, head_len)
+
+    def _split(
+        self,
+        fh: io.BufferedIOBase,
+        *,
+        start_offset: int,
+        skip_lines: int,
+        first_line: int,
+        expected: int | None = None,
+    ) -> Iterator[Chunk]:
+        """Chunks of the lines of `fh`; `expected`, when known, is how many bytes are left to read (a
+        small file then gets a small buffer, not a CHUNK_BYTES one)."""
+        offset = start_offset
+        line_no = first_line
+        pending = b""
+        skipped = 0
+        read = 0
+        while True:
+            # Read the next block after the unfinished line of the previous one, straight into one
+            # buffer that the Arrow array of the block's lines then shares.
+            block = CHUNK_BYTES if expected is None else min(CHUNK_BYTES, max(expected - read, 0) + 4096)
+            data = bytearray(len(pending) + block)
+            data[: len(pending)] = pending
+            with memoryview(data) as view:
+                got = fh.readinto(view[len(pending) :])
+            if not got:
+                break
+            read += got
+            end = len(pending) + got
+            cut = data.rfind(b"\n", 0, end)
+            if cut < 0:
+                pending = bytes(data[:end])
+                continue
+            pending = bytes(data[cut + 1 : end])
+            lines = LineBlock.split(data, cut + 1)
+            del data
+            offset += cut + 1
+            if skipped < skip_lines:
+                drop = min(skip_lines - skipped, len(lines))
+                skipped += drop
+                lines = lines[drop:]
+                line_no += drop
+            if lines:
+                yield Chunk(line_no, lines)
+                line_no += len(lines)
+            self.cursor.offset = offset
+            self.cursor.lines = line_no - 1
+        if pending:
+            # A last line without a newline may still be being written. Take it when it is complete JSON;
+            # otherwise leave it for the next run.
+            if skipped < skip_lines:
+                skipped += 1
+            elif _complete_json(pending):
+                yield Chunk(line_no, [pending])
+                line_no += 1
+                offset += len(pending)
+                self.cursor.offset = offset
+                self.cursor.lines = line_no - 1
+            else:
+                self.held_back = 1
+
+    def _json_document(self, skip_lines: int) -> Iterator[Chunk]:
+        """A `.json` file: one object, or an array whose elements become lines 1..n."""
+        raw = self.path.read_bytes()
+        try:
+            doc = json.loads(raw)
+        except (ValueError, RecursionError):
+            items = [raw]
+        else:
+            items = (
+                [json.dumps(x, separators=(",", ":")).encode() for x in doc]
+                if isinstance(doc, list)
+                else [raw]
+            )
+        self.cursor.offset = len(raw)
+        self.cursor.lines = len(items)
+        if items[skip_lines:]:
+            yield Chunk(skip_lines + 1, items[skip_lines:])
+
+
+def _complete_json(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return True

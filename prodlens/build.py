@@ -1,0 +1,76 @@
+"""Build and publish: the one path from loaded raw data to the published marts, used by `prodlens build`,
+`prodlens demo` and the build and publish steps of `prodlens run`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from prodlens.dbt_runner import run_dbt
+from prodlens.errors import UserError
+from prodlens.home import Home
+from prodlens.ingest.traces import ensure_trace_tables
+from prodlens.publish import PublishResult, publish_marts
+from prodlens.warehouse import connect, table_exists
+
+
+class NothingToBuild(UserError):
+    """No source has loaded data into this home yet."""
+
+
+class BuildFailed(UserError):
+    """dbt build failed; the published database is unchanged. `failed_nodes` names what failed."""
+
+    def __init__(self, message: str, failed_nodes: list[str]) -> None:
+        super().__init__(message)
+        self.failed_nodes = failed_nodes
+
+
+def has_loaded(home: Home) -> bool:
+    """True once a dlt load has completed into the working file (dlt creates raw._dlt_loads)."""
+    if not home.warehouse.exists():
+        return False
+    # read-write, like every other open of this file in this process (DuckDB shares one instance per path)
+    con = connect(home.warehouse)
+    try:
+        return table_exists(con, "raw", "_dlt_loads")
+    finally:
+        con.close()
+
+
+def failed_nodes(home: Home) -> list[str]:
+    """The failed nodes of the last dbt invocation, e.g. ["test unique_sessions_trace_hash"]."""
+    try:
+        doc = json.loads((home.dbt_target / "run_results.json").read_text())
+    except (OSError, ValueError):
+        return []
+    failed = []
+    for result in doc.get("results", []):
+        if result.get("status") in ("error", "fail", "runtime error"):
+            parts = str(result.get("unique_id", "?.?.?")).split(".")
+            failed.append(f"{parts[0]} {parts[2] if len(parts) > 2 else parts[-1]}")
+    return failed
+
+
+def dbt_build(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> None:
+    """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes."""
+    if not has_loaded(home):
+        raise NothingToBuild(
+            f"nothing to build in {home.root}: no source has loaded data yet "
+            "(prodlens load traces PATH, or prodlens load github --repo OWNER/NAME)"
+        )
+    ensure_trace_tables(home)  # a home with only GitHub data loaded still builds
+    (home.dbt_target / "run_results.json").unlink(missing_ok=True)
+    if not run_dbt(home, ["build", *args], quiet=quiet):
+        failed = failed_nodes(home)
+        what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
+        raise BuildFailed(
+            f"dbt build failed{what}; see {home.dbt_logs / 'dbt.log'}. The published database was not changed",
+            failed,
+        )
+
+
+def build_and_publish(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> PublishResult:
+    """dbt build, then publish the marts atomically (readers see the old or the new version, never half)."""
+    dbt_build(home, args, quiet=quiet)
+    return publish_marts(home)

@@ -1,0 +1,3 @@
+from prodlens.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""`prodlens load traces PATH...` (and, from the GitHub loader, `prodlens load github`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from prodlens.dates import cli_day
+from prodlens.errors import RateLimited
+from prodlens.home import Home
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    load = commands.add_parser(
+        "load", help="load raw data (LiteLLM traces, GitHub) into the working database"
+    )
+    sources = load.add_subparsers(dest="source", required=True, metavar="SOURCE")
+
+    traces = sources.add_parser("traces", help="load LiteLLM JSONL/JSON trace logs")
+    traces.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a file, a directory (searched recursively) or a glob"
+    )
+    traces.add_argument(
+        "--repo", metavar="OWNER/NAME", help="repository for records that do not name their own"
+    )
+    traces.add_argument("--tenant", metavar="ID", help="tenant for records that do not carry their own")
+    traces.set_defaults(handler=_load_traces)
+
+    github = sources.add_parser(
+        "github",
+        help="load pull requests, commits and PR events from GitHub's REST API",
+        description="Token from GITHUB_TOKEN (optional for public repositories); API base from GITHUB_API_URL "
+        "(default https://api.github.com). Prints one summary line per repository.",
+    )
+    github.add_argument(
+        "--repo",
+        dest="repos",
+        action="append",
+        required=True,
+        metavar="OWNER/NAME",
+        help="a repository to load; repeat for several",
+    )
+    github.add_argument(
+        "--since",
+        type=cli_day,
+        metavar="YYYY-MM-DD",
+        help="where a repository's first load starts (default: 90 days ago); later runs continue from the stored cursors",
+    )
+    github.set_defaults(handler=_load_github)
+
+
+def _load_traces(args: argparse.Namespace) -> int:
+    from prodlens.ingest.traces import load_traces, summary_line
+
+    counts = load_traces(Home.from_env(), args.paths, repo=args.repo, tenant=args.tenant)
+    print(summary_line(counts))
+    return 0
+
+
+def _load_github(args: argparse.Namespace) -> int:
+    from prodlens.ingest.github import load_github
+
+    result = load_github(Home.from_env(), args.repos, args.since)
+    for repo in result.repos:
+        if repo.ok:
+            print(repo.line())
+        else:
+            print(f"prodlens: error: {repo.line()}", file=sys.stderr)
+    if result.stop is not None:
+        raise RateLimited(str(result.stop))
+    return 2 if result.failed else 0

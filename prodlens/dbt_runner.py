@@ -1,0 +1,44 @@
+"""Running dbt against the working database of a PRODLENS_HOME."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from prodlens.home import Home
+from prodlens.project import project_dir
+
+
+def dbt_env(home: Home) -> dict[str, str]:
+    """Environment that points profiles.yml at this home (absolute paths, so the cwd does not matter)."""
+    return {
+        "PRODLENS_HOME": str(home.root),
+        "PRODLENS_WAREHOUSE": str(home.warehouse),
+        "DBT_PROFILES_DIR": str(project_dir()),
+        "DBT_PROJECT_DIR": str(project_dir()),
+        "DBT_TARGET_PATH": str(home.dbt_target),
+        "DBT_LOG_PATH": str(home.dbt_logs),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False) -> bool:
+    """Run one dbt command in-process; True when it succeeded (models built and tests passed).
+
+    quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
+    output (the summary of `prodlens run`, the tables of `prodlens demo`)."""
+    from dbt.cli.main import dbtRunner
+
+    home.ensure()
+    os.environ.update(dbt_env(home))
+    flags = ["--quiet"] if quiet else []
+    cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
+    console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
+    with console:  # dbt's console logger writes to the sys.stdout of the moment it is set up
+        result = dbtRunner().invoke(cli_args)
+    if result.exception is not None and not quiet:
+        print(f"dbt failed: {result.exception}")
+    return bool(result.success)

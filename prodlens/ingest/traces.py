@@ -1,0 +1,131 @@
+"""`prodlens load traces`: discover files, run the dlt pipeline, record the run, report counts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from loaders.litellm import TracePass, litellm_traces
+from loaders.litellm.files import TraceFileError, discover
+from loaders.litellm.normalize import Counts, Normaliser
+from prodlens.errors import UserError, as_user_error
+from prodlens.home import Home
+from prodlens.names import REPO_SLUG_PATTERN, check_repo_slug
+from prodlens.pipeline import make_pipeline, run_pipeline
+from prodlens.processes import alive
+from prodlens.runlog import now, record_run
+from prodlens.warehouse import connect, tables_in
+
+PIPELINE_NAME = "litellm_traces"
+
+
+def load_traces(
+    home: Home,
+    paths: list[str],
+    *,
+    repo: str | None = None,
+    tenant: str | None = None,
+    expire_before: datetime | None = None,
+    progress: Callable[[Counts, int], None] | None = None,
+) -> Counts:
+    """Load new lines of the trace files under `paths` into raw.litellm_requests / raw.litellm_rejects.
+    `progress`, when given, is called with the running counts and the number of files after each chunk."""
+    repo = check_repo_slug(repo) if repo is not None else None
+    with as_user_error(TraceFileError):
+        files = discover(paths)
+    if not files:
+        raise UserError(f"no trace files (.jsonl, .ndjson, .jsonl.gz, .json) under {', '.join(paths)}")
+    started = now()
+    home.ensure()
+    work = TracePass(
+        files,
+        Normaliser(
+            default_repo=repo,
+            default_tenant=tenant,
+            repo_slug_pattern=REPO_SLUG_PATTERN,
+            loaded_at=started,
+            warehouse=home.warehouse,
+            expire_before=expire_before,
+            spill_dir=home.spill_dir(),
+        ),
+        progress,
+    )
+    pipeline = make_pipeline(home, PIPELINE_NAME)
+    try:
+        run_pipeline(pipeline, litellm_traces(work), home)
+    finally:
+        work.normaliser.close()
+        remove_spill_dirs(home)
+    counts = work.counts
+    record_run(
+        home,
+        job="load-traces",
+        started_at=started,
+        row_count=counts.loaded,
+        details={"paths": [str(Path(p)) for p in paths], **vars(counts)},
+        status="success",
+    )
+    return counts
+
+
+def remove_spill_dirs(home: Home) -> list[Path]:
+    """Delete this process's spill folder and those of loaders that died (a killed load leaves DuckDB's
+    spill files behind); folders of loaders still running are left alone."""
+    removed: list[Path] = []
+    if not home.spill_root.is_dir():
+        return removed
+    for folder in home.spill_root.iterdir():
+        if folder.name.isdigit() and (int(folder.name) == os.getpid() or not alive(int(folder.name))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def ensure_trace_tables(home: Home) -> bool:
+    """Create the empty raw trace tables, with all their columns, in a working file that has none yet
+    (only GitHub data loaded), so the LiteLLM staging models build. The tables come from the loader's own
+    (empty) run, so their columns are exactly those a real load creates. True when it created them."""
+    if not home.warehouse.exists():
+        return False
+    con = connect(home.warehouse)
+    try:
+        found = set(tables_in(con, "raw")) >= {"litellm_requests", "litellm_rejects"}
+    finally:
+        con.close()
+    if found:
+        return False
+    work = TracePass(
+        [],
+        Normaliser(
+            default_repo=None,
+            default_tenant=None,
+            repo_slug_pattern=REPO_SLUG_PATTERN,
+            loaded_at=now(),
+            warehouse=home.warehouse,
+        ),
+    )
+    try:
+        run_pipeline(make_pipeline(home, PIPELINE_NAME), litellm_traces(work), home)
+    finally:
+        work.normaliser.close()
+    return True
+
+
+def summary_line(counts: Counts) -> str:
+    """The one line `prodlens load traces` prints."""
+    line = (
+        f"traces: {counts.read} lines read, {counts.loaded} loaded, {counts.duplicates} duplicates, "
+        f"{counts.dead_lettered} dead-lettered"
+    )
+    extras = []
+    if counts.expired:
+        extras.append(f"{counts.expired} expired (older than the retention horizon)")
+    if counts.blank:
+        extras.append(f"{counts.blank} blank lines skipped")
+    if counts.held_back:
+        extras.append(f"{counts.held_back} unfinished last line(s) left for the next run")
+    extras.append(f"{counts.files_changed} of {counts.files} files had new data")
+    return line + " (" + "; ".join(extras) + ")"

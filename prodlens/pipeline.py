@@ -1,0 +1,140 @@
+"""The dlt pipelines ProdLens runs: one per source, all writing schema `raw` of the working file."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.extract import DltSource
+
+from prodlens.errors import UserError
+from prodlens.home import Home
+from prodlens.warehouse import is_lock_error, lock_error
+
+RAW_DATASET = "raw"
+
+# Settings that make loads crash-safe and keep row data from lingering on disk.
+_DLT_SETTINGS = {
+    # dlt adds _dlt_load_id to Arrow tables too, so staging can keep only completed loads.
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    # Completed load packages hold row data: delete them once loaded.
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
+    "DELETE_COMPLETED_JOBS": "true",
+    # Empty raw_staging after each merge.
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    "TRUNCATE_STAGING_DATASET": "true",
+    "RUNTIME__LOG_LEVEL": "ERROR",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+}
+
+
+# DuckDB memory for dlt's loads (its default is 80% of RAM). dlt's merge de-duplicates the staged rows
+# with a window over all their columns; past this limit DuckDB spills content-free rows to a temp folder
+# beside the warehouse instead of growing. 1 GB keeps a 1M-line load in memory and under 1.5 GB in all.
+DLT_MEMORY_LIMIT = "1GB"
+
+
+def _credentials(home: Home) -> DuckDbCredentials:
+    """The warehouse for dlt. DuckDB's progress bar is off: it would write to stdout, which carries
+    only the command's own output (e.g. the one summary line of `prodlens load traces`)."""
+    return DuckDbCredentials(
+        str(home.warehouse),
+        global_config={"memory_limit": DLT_MEMORY_LIMIT},
+        local_config={"enable_progress_bar": False},
+    )
+
+
+def make_pipeline(home: Home, name: str) -> dlt.Pipeline:
+    """A dlt pipeline whose state and pending packages live under PRODLENS_HOME/dlt."""
+    for key, value in _DLT_SETTINGS.items():
+        os.environ.setdefault(key, value)
+    home.ensure()
+    destination = dlt.destinations.duckdb(_credentials(home))
+    if os.environ.get("PRODLENS_PROGRESS") == "log":
+        return dlt.pipeline(
+            pipeline_name=name,
+            pipelines_dir=str(home.dlt_dir),
+            destination=destination,
+            dataset_name=RAW_DATASET,
+            progress="log",
+        )
+    return dlt.pipeline(
+        pipeline_name=name, pipelines_dir=str(home.dlt_dir), destination=destination, dataset_name=RAW_DATASET
+    )
+
+
+class PendingPackageStuck(UserError):
+    """A pending dlt load package fails every time it is retried (e.g. a schema-contract violation)."""
+
+    exit_code = 11
+
+
+def recovery_command(home: Home, pipeline_name: str) -> str:
+    """The command that discards a pipeline's pending packages and rewinds its state (so their data is
+    read again from the source on the next run)."""
+    return f'dlt --yes pipeline --pipelines-dir "{home.dlt_dir}" {pipeline_name} abort-packages'
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        inner = getattr(current, "exception", None)
+        current = inner if isinstance(inner, BaseException) else (current.__cause__ or current.__context__)
+    return chain
+
+
+_EXTRACT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
+
+
+def remove_abandoned_extracts(pipeline: dlt.Pipeline) -> list[Path]:
+    """Delete the extract folders of runs that were killed before dlt committed their package.
+
+    dlt extracts into `normalize/<random id>/` and moves the package to `normalize/extracted/` when
+    the extract step completes; a killed run leaves the folder, with row data, behind for good. Its
+    file cursors were not committed either, so the next run reads those lines again."""
+    root = Path(pipeline.working_dir) / "normalize"
+    removed = []
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and _EXTRACT_FOLDER.match(folder.name):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
+def run_pipeline(pipeline: dlt.Pipeline, data: DltSource, home: Home) -> LoadInfo | None:
+    """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors.
+
+    A run that was killed can leave a load package behind. dlt's `run(data)` would load that package
+    and return without extracting `data`, so the pending package is finished first."""
+    from dlt.common.schema.exceptions import DataValidationError
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    remove_abandoned_extracts(pipeline)
+    try:
+        if pipeline.has_pending_data:
+            pipeline.run()
+        return pipeline.run(data)
+    except PipelineStepFailed as exc:
+        causes = _causes(exc)
+        if any(is_lock_error(c) for c in causes):
+            raise lock_error(home.warehouse, exc) from None
+        if exc.step in ("normalize", "load") and pipeline.has_pending_data:
+            contract = any(isinstance(c, DataValidationError) for c in causes)
+            reason = "violates the schema contract" if contract else f"failed in dlt's {exc.step} step"
+            raise PendingPackageStuck(
+                f"dlt pipeline {pipeline.pipeline_name!r}: load package {exc.load_id} {reason} "
+                f"({str(causes[-1]).splitlines()[0][:300]}). It is kept under {home.dlt_dir} and is retried "
+                "first on every run, so every run will stop here until it loads or is discarded. If the "
+                "cause is fixed (e.g. the warehouse is writable again), run again to resume; otherwise "
+                f"discard the package and rewind the file cursors (its data is read again) with: "
+                f"{recovery_command(home, pipeline.pipeline_name)}"
+            ) from None
+        raise
