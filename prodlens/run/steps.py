@@ -120,12 +120,12 @@ def step_load(ctx: RunContext) -> Outcome:
     lines: list[str] = []
     failures: list[str] = []
     stuck = False
-    loaders: list[tuple[str, Callable[[RunContext, Outcome], list[str]]]] = []
+    sources: list[tuple[str, Callable[[RunContext, Outcome], list[str]]]] = []
     if ctx.config.traces.paths:
-        loaders.append(("traces", _load_traces))
+        sources.append(("traces", _load_traces))
     if ctx.config.github.repos:
-        loaders.append(("github", _load_github))
-    for name, loader in loaders:
+        sources.append(("github", _load_github))
+    for name, loader in sources:
         try:
             lines += loader(ctx, outcome)
         except PendingPackageStuck as exc:
