@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
-from prodlens.ingest.traces import ensure_trace_tables
+from prodlens.ingest.tables import ensure_raw_tables
 from prodlens.publish import PublishResult, publish_marts
 from prodlens.warehouse import connect, table_exists
 
@@ -59,7 +59,7 @@ def dbt_build(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> N
             f"nothing to build in {home.root}: no source has loaded data yet "
             "(prodlens load traces PATH, or prodlens load github --repo OWNER/NAME)"
         )
-    ensure_trace_tables(home)  # a home with only GitHub data loaded still builds
+    ensure_raw_tables(home)  # a home with only one source loaded still builds
     (home.dbt_target / "run_results.json").unlink(missing_ok=True)
     if not run_dbt(home, ["build", *args], quiet=quiet):
         failed = failed_nodes(home)

@@ -25,6 +25,7 @@ SHARED_BUILDS = {
     "report": "demo",  # tests/report/demo_run.py: one `prodlens demo`
     "stats/test_models.py": "demo",
     "test_demo.py": "demo",
+    "dbt_project": "demo",  # tests/dbt_project: rules checked on the demo's manifest and warehouse
 }
 
 

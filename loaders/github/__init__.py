@@ -18,6 +18,7 @@ from typing import Any
 
 import dlt
 from dlt.common.schema.typing import TMergeDispositionDict
+from dlt.extract import DltResource
 
 from loaders.github.client import Clock, GitHubClient, GitHubError, Page, RateLimitStop, utc_iso
 from loaders.github.rows import (
@@ -217,22 +218,27 @@ def _emit(rows: list[Row]) -> Iterator[Any]:
         yield dlt.mark.materialize_table_schema()
 
 
+# The four tables: their keys and column hints, shared by the real resources and github_tables().
+TABLES: dict[str, dict[str, Any]] = {
+    "pull_requests": {"primary_key": "id", "columns": PULL_REQUEST_COLUMNS},
+    "commits": {"primary_key": ("repo_slug", "sha"), "columns": COMMIT_COLUMNS},
+    "pr_events": {"primary_key": "id", "columns": PR_EVENT_COLUMNS},
+    "etag_state": {"primary_key": ("repo_slug", "resource", "credential"), "columns": ETAG_STATE_COLUMNS},
+}
+
+
 @dlt.source(name="github", max_table_nesting=0)
 def github_repository(sync: RepoSync, since: str | None = None) -> Any:
     """One repository's pull requests, commits and PR events, plus the ETag bookkeeping.
     `since` (`YYYY-MM-DDTHH:MM:SSZ`) is where the cursors start on a repository's first load."""
 
-    @dlt.resource(
-        name="pull_requests", write_disposition=MERGE, primary_key="id", columns=PULL_REQUEST_COLUMNS
-    )
+    @dlt.resource(name="pull_requests", write_disposition=MERGE, **TABLES["pull_requests"])
     def pull_requests(
         updated_at: dlt.sources.incremental[str] = dlt.sources.incremental("updated_at", initial_value=since),
     ) -> Iterator[Any]:
         yield from _emit(sync.pull_requests(_etags(), updated_at.start_value))
 
-    @dlt.resource(
-        name="commits", write_disposition=MERGE, primary_key=("repo_slug", "sha"), columns=COMMIT_COLUMNS
-    )
+    @dlt.resource(name="commits", write_disposition=MERGE, **TABLES["commits"])
     def commits(
         committed_at: dlt.sources.incremental[str] = dlt.sources.incremental(
             "committed_at", initial_value=since
@@ -240,19 +246,27 @@ def github_repository(sync: RepoSync, since: str | None = None) -> Any:
     ) -> Iterator[Any]:
         yield from _emit(sync.commits(_etags(), committed_at.start_value))
 
-    @dlt.resource(name="pr_events", write_disposition=MERGE, primary_key="id", columns=PR_EVENT_COLUMNS)
+    @dlt.resource(name="pr_events", write_disposition=MERGE, **TABLES["pr_events"])
     def pr_events(
         created_at: dlt.sources.incremental[str] = dlt.sources.incremental("created_at", initial_value=since),
     ) -> Iterator[Any]:
         yield from _emit(sync.pr_events(_etags(), created_at.start_value))
 
-    @dlt.resource(
-        name="etag_state",
-        write_disposition=MERGE,
-        primary_key=("repo_slug", "resource", "credential"),
-        columns=ETAG_STATE_COLUMNS,
-    )
+    @dlt.resource(name="etag_state", write_disposition=MERGE, **TABLES["etag_state"])
     def etag_state() -> Iterator[Any]:
         yield from _emit(sync.etag_rows)
 
     return pull_requests, commits, pr_events, etag_state
+
+
+def _no_rows() -> Iterator[Any]:
+    yield dlt.mark.materialize_table_schema()
+
+
+@dlt.source(name="github", max_table_nesting=0)
+def github_tables() -> list[DltResource]:
+    """The four tables with no rows, created as a real load creates them (same keys, hints and dlt
+    columns), for a warehouse that no GitHub load has reached yet."""
+    return [
+        dlt.resource(_no_rows, name=name, write_disposition=MERGE, **spec) for name, spec in TABLES.items()
+    ]

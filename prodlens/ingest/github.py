@@ -32,6 +32,7 @@ from loaders.github.client import (
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
 from prodlens.ingest.identity import credential_id, hash_key, refresh_developer_email_hashes
+from prodlens.ingest.tables import ensure_raw_tables
 from prodlens.names import check_repo_slug
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.runlog import now, record_run
@@ -158,6 +159,7 @@ def load_github(
             elif isinstance(failure, BadCredentials):
                 stop_reason = "GitHub rejected GITHUB_TOKEN earlier in this run"
         refresh_developer_email_hashes(home, key)
+        ensure_raw_tables(home)  # the trace tables too, so that `dbt build` runs on a GitHub-only home
     except BaseException as exc:
         _record(home, started, run, settings, start, status="failed", error=redact(str(exc), settings.token))
         raise

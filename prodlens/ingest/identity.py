@@ -72,6 +72,15 @@ def credential_id(key: bytes, token: str | None) -> str:
     return f"token-{digest[:12]}"
 
 
+def ensure_email_hash_table(home: Home) -> None:
+    """Create raw.developer_email_hashes (empty) if no GitHub load has written it yet."""
+    con = connect(home.warehouse)
+    try:
+        con.execute(DDL)
+    finally:
+        con.close()
+
+
 def refresh_developer_email_hashes(home: Home, key: bytes) -> int:
     """Rewrite raw.developer_email_hashes from the trace developer ids that look like e-mail addresses.
     Returns the number of ids hashed (0 when no traces are loaded)."""

@@ -13,13 +13,11 @@ from loaders.litellm.files import TraceFileError, discover
 from loaders.litellm.normalize import Counts, Normaliser
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
+from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
 from prodlens.names import REPO_SLUG_PATTERN, check_repo_slug
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.processes import alive
 from prodlens.runlog import now, record_run
-from prodlens.warehouse import connect, tables_in
-
-PIPELINE_NAME = "litellm_traces"
 
 
 def load_traces(
@@ -53,13 +51,14 @@ def load_traces(
         ),
         progress,
     )
-    pipeline = make_pipeline(home, PIPELINE_NAME)
+    pipeline = make_pipeline(home, TRACES_PIPELINE)
     try:
         run_pipeline(pipeline, litellm_traces(work), home)
     finally:
         work.normaliser.close()
         remove_spill_dirs(home)
     counts = work.counts
+    ensure_raw_tables(home)  # the GitHub tables too, so that `dbt build` runs on a traces-only home
     record_run(
         home,
         job="load-traces",
@@ -82,36 +81,6 @@ def remove_spill_dirs(home: Home) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
-
-
-def ensure_trace_tables(home: Home) -> bool:
-    """Create the empty raw trace tables, with all their columns, in a working file that has none yet
-    (only GitHub data loaded), so the LiteLLM staging models build. The tables come from the loader's own
-    (empty) run, so their columns are exactly those a real load creates. True when it created them."""
-    if not home.warehouse.exists():
-        return False
-    con = connect(home.warehouse)
-    try:
-        found = set(tables_in(con, "raw")) >= {"litellm_requests", "litellm_rejects"}
-    finally:
-        con.close()
-    if found:
-        return False
-    work = TracePass(
-        [],
-        Normaliser(
-            default_repo=None,
-            default_tenant=None,
-            repo_slug_pattern=REPO_SLUG_PATTERN,
-            loaded_at=now(),
-            warehouse=home.warehouse,
-        ),
-    )
-    try:
-        run_pipeline(make_pipeline(home, PIPELINE_NAME), litellm_traces(work), home)
-    finally:
-        work.normaliser.close()
-    return True
 
 
 def summary_line(counts: Counts) -> str:

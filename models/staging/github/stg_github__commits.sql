@@ -2,19 +2,18 @@
 with
 
 commits as (
-    select * from {{ github_source('commits') }}
+    select * from {{ ref('base_github__commits') }}
 ),
 
-loads as (
-    select * from {{ github_source('_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 completed as (
     select commits.*
     from commits
-    inner join loads
-        on commits._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on commits._dlt_load_id = completed_loads.load_id
 ),
 
 final as (

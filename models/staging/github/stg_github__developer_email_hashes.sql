@@ -2,7 +2,7 @@
 with
 
 email_hashes as (
-    select * from {{ github_source('developer_email_hashes') }}
+    select * from {{ source('github', 'developer_email_hashes') }}
 ),
 
 final as (

@@ -2,19 +2,18 @@
 with
 
 etag_state as (
-    select * from {{ github_source('etag_state') }}
+    select * from {{ ref('base_github__etag_state') }}
 ),
 
-loads as (
-    select * from {{ github_source('_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 completed as (
     select etag_state.*
     from etag_state
-    inner join loads
-        on etag_state._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on etag_state._dlt_load_id = completed_loads.load_id
 ),
 
 final as (

@@ -2,19 +2,18 @@
 with
 
 pr_events as (
-    select * from {{ github_source('pr_events') }}
+    select * from {{ ref('base_github__pr_events') }}
 ),
 
-loads as (
-    select * from {{ github_source('_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 completed as (
     select pr_events.*
     from pr_events
-    inner join loads
-        on pr_events._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on pr_events._dlt_load_id = completed_loads.load_id
 ),
 
 final as (

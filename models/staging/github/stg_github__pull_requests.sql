@@ -2,19 +2,18 @@
 with
 
 pull_requests as (
-    select * from {{ github_source('pull_requests') }}
+    select * from {{ ref('base_github__pull_requests') }}
 ),
 
-loads as (
-    select * from {{ github_source('_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 completed as (
     select pull_requests.*
     from pull_requests
-    inner join loads
-        on pull_requests._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on pull_requests._dlt_load_id = completed_loads.load_id
 ),
 
 final as (

@@ -2,11 +2,11 @@
 with
 
 rejects as (
-    select * from {{ source('litellm', 'litellm_rejects') }}
+    select * from {{ ref('base_litellm__rejects') }}
 ),
 
-loads as (
-    select * from {{ source('litellm', '_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 final as (
@@ -19,9 +19,8 @@ final as (
         rejects.raw_text,
         rejects.ingested_at
     from rejects
-    inner join loads
-        on rejects._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on rejects._dlt_load_id = completed_loads.load_id
 )
 
 select * from final

@@ -2,19 +2,18 @@
 with
 
 requests as (
-    select * from {{ source('litellm', 'litellm_requests') }}
+    select * from {{ ref('base_litellm__requests') }}
 ),
 
-loads as (
-    select * from {{ source('litellm', '_dlt_loads') }}
+completed_loads as (
+    select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
 completed as (
     select requests.*
     from requests
-    inner join loads
-        on requests._dlt_load_id = loads.load_id
-    where loads.status = 0
+    inner join completed_loads
+        on requests._dlt_load_id = completed_loads.load_id
 ),
 
 final as (
