@@ -20,36 +20,17 @@ requests_named as (
 ),
 
 matched as (
-    select
-        requests_named.trace_hash,
-        prices.input_usd_per_mtok,
-        prices.output_usd_per_mtok,
-        coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok
-    from requests_named
-    inner join prices
-        on
-        requests_named.model_name = prices.model
-        and (requests_named.model_provider is null or requests_named.model_provider = prices.provider)
-        and requests_named."timestamp" >= prices.effective_from
-        and (prices.effective_to is null or requests_named."timestamp" < prices.effective_to)
-    -- several providers may list a bare name: prefer the request's own provider, then a stable order
-    qualify row_number() over (
-        partition by requests_named.trace_hash
-        order by (prices.provider = requests_named.provider) desc nulls last, prices.provider
-    ) = 1
+    {{ price_in_effect('requests_named', 'prices', 'model_name', 'model_provider', 'provider') }}
 ),
 
 priced as (
     select
         requests_named.* exclude (model_provider, model_name),  -- noqa: RF02
         matched.trace_hash is not null as is_catalog_priced,
-        coalesce(matched.input_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as input_usd_per_mtok,
-        coalesce(matched.output_usd_per_mtok, {{ var('default_price_usd_per_mtok') }}) as output_usd_per_mtok,
-        coalesce(matched.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
-            as cache_read_usd_per_mtok,
-        coalesce(matched.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
-            as cache_write_usd_per_mtok
+        {{ price_or_default('matched.input_usd_per_mtok') }} as input_usd_per_mtok,
+        {{ price_or_default('matched.output_usd_per_mtok') }} as output_usd_per_mtok,
+        {{ price_or_default('matched.cache_read_usd_per_mtok') }} as cache_read_usd_per_mtok,
+        {{ price_or_default('matched.cache_write_usd_per_mtok') }} as cache_write_usd_per_mtok
     from requests_named
     left join matched
         on requests_named.trace_hash = matched.trace_hash

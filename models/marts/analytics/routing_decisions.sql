@@ -82,24 +82,9 @@ with_baseline as (
     {% endif %}
 ),
 
--- the baseline model's price row in effect at the request's timestamp (matched like int_requests_priced)
+-- the baseline model's price row in effect at the request's timestamp
 baseline_prices as (
-    select
-        with_baseline.trace_hash,
-        prices.input_usd_per_mtok,
-        prices.output_usd_per_mtok,
-        coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_usd_per_mtok
-    from with_baseline
-    inner join prices
-        on with_baseline.baseline_name = prices.model
-        and (with_baseline.baseline_provider is null or with_baseline.baseline_provider = prices.provider)
-        and with_baseline."timestamp" >= prices.effective_from
-        and (prices.effective_to is null or with_baseline."timestamp" < prices.effective_to)
-    qualify row_number() over (
-        partition by with_baseline.trace_hash
-        order by (prices.provider = with_baseline.baseline_provider) desc nulls last, prices.provider asc
-    ) = 1
+    {{ price_in_effect('with_baseline', 'prices', 'baseline_name', 'baseline_provider', 'baseline_provider') }}
 ),
 
 priced as (
@@ -110,13 +95,13 @@ priced as (
             when baseline_prices.trace_hash is null then 'default'
             else 'catalog'
         end as baseline_pricing_status,
-        coalesce(baseline_prices.input_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+        {{ price_or_default('baseline_prices.input_usd_per_mtok') }}
             as baseline_input_usd_per_mtok,
-        coalesce(baseline_prices.output_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+        {{ price_or_default('baseline_prices.output_usd_per_mtok') }}
             as baseline_output_usd_per_mtok,
-        coalesce(baseline_prices.cache_read_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+        {{ price_or_default('baseline_prices.cache_read_usd_per_mtok') }}
             as baseline_cache_read_usd_per_mtok,
-        coalesce(baseline_prices.cache_write_usd_per_mtok, {{ var('default_price_usd_per_mtok') }})
+        {{ price_or_default('baseline_prices.cache_write_usd_per_mtok') }}
             as baseline_cache_write_usd_per_mtok
     from with_baseline
     left join baseline_prices
