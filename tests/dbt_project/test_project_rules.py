@@ -24,10 +24,6 @@ from tests.report.demo_run import DemoRun, shared_demo
 FANOUT_THRESHOLD = 3
 # (rule, model): why. Keep in step with docs/contributing.md.
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("rejoin", "int_analytics__tenant_baseline_models"): "the ROI baseline rule, a model of its own so that "
-    "its dbt unit tests pin it down apart from routing_decisions",
-    ("rejoin", "int_analytics__group_usual_models"): "the usual-model-of-a-group rule behind fallback "
-    "detection, a model of its own for its dbt unit test",
     (
         "fanout",
         "int_analytics__requests",

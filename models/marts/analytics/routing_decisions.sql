@@ -14,16 +14,118 @@ requests as (
     select * from {{ ref('int_analytics__requests') }}
 ),
 
-baselines as (
-    select * from {{ ref('int_analytics__tenant_baseline_models') }}
+prices as (
+    select * from {{ ref('model_prices') }}
+),
+
+-- The ROI baseline model of each tenant on each day it has requests: the `roi_baseline_model` var when set,
+-- else the tenant's most-used model (by requests) over the trailing `roi_baseline_window_days` days (the
+-- day itself and the days before it); ties go to the alphabetically first model.
+tenant_days as (
+    select distinct
+        tenant_id,
+        event_date
+    from requests
+),
+
+{% if var('roi_baseline_model') %}
+
+    baselines as (
+        select
+            tenant_id,
+            event_date,
+            lower('{{ var("roi_baseline_model") }}') as baseline_model,
+            'var' as baseline_source
+        from tenant_days
+    ),
+
+{% else %}
+
+    daily_model_requests as (
+        select
+            tenant_id,
+            event_date,
+            model,
+            count(*) as requests
+        from requests
+        where model is not null
+        group by all
+    ),
+
+    tenant_trailing_usage as (
+        select
+            tenant_days.tenant_id,
+            tenant_days.event_date,
+            daily_model_requests.model,
+            sum(daily_model_requests.requests) as requests
+        from tenant_days
+        inner join daily_model_requests
+            on tenant_days.tenant_id = daily_model_requests.tenant_id
+            and daily_model_requests.event_date
+            between tenant_days.event_date
+            - {{ (var('roi_baseline_window_days') | int) - 1 }} and tenant_days.event_date
+        group by all
+    ),
+
+    baselines as (
+        select
+            tenant_id,
+            event_date,
+            model as baseline_model,
+            'most_used_{{ var("roi_baseline_window_days") }}d' as baseline_source
+        from tenant_trailing_usage
+        qualify row_number() over (partition by tenant_id, event_date order by requests desc, model asc) = 1
+    ),
+
+{% endif %}
+
+-- The usual model of each LiteLLM model group: per tenant, model_group and day, the model that served most
+-- of the group's requests over the same trailing window; ties go to the alphabetically first model.
+group_days as (
+    select distinct
+        tenant_id,
+        model_group,
+        event_date
+    from requests
+    where model_group is not null
+),
+
+daily_group_models as (
+    select
+        tenant_id,
+        model_group,
+        event_date,
+        model,
+        count(*) as requests
+    from requests
+    where model_group is not null and model is not null
+    group by all
+),
+
+group_trailing_usage as (
+    select
+        group_days.tenant_id,
+        group_days.model_group,
+        group_days.event_date,
+        daily_group_models.model,
+        sum(daily_group_models.requests) as requests
+    from group_days
+    inner join daily_group_models
+        on group_days.tenant_id = daily_group_models.tenant_id
+        and group_days.model_group = daily_group_models.model_group
+        and daily_group_models.event_date
+        between group_days.event_date - {{ (var('roi_baseline_window_days') | int) - 1 }} and group_days.event_date
+    group by all
 ),
 
 usual_models as (
-    select * from {{ ref('int_analytics__group_usual_models') }}
-),
-
-prices as (
-    select * from {{ ref('model_prices') }}
+    select
+        tenant_id,
+        model_group,
+        event_date,
+        model as usual_model
+    from group_trailing_usage
+    qualify row_number() over (partition by tenant_id, model_group, event_date order by requests desc, model asc) = 1
 ),
 
 {% if is_incremental() %}
