@@ -1,5 +1,5 @@
-"""The dlt source for LiteLLM trace logs: `litellm_requests` (usable rows) and `litellm_rejects`
-(dead letters). Both are Arrow tables merged on their primary keys; per-file read cursors live in the
+"""The dlt source for trace logs (LiteLLM, OpenTelemetry, Claude Code): `litellm_requests` (usable
+rows), `agent_events` (coding-agent events) and `litellm_rejects` (dead letters). Both are Arrow tables merged on their primary keys; per-file read cursors live in the
 source's dlt state, so they advance only when the load that carries them commits."""
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
 
 
 @dlt.source(name="litellm", max_table_nesting=0)
-def litellm_traces(work: TracePass) -> tuple[DltResource, DltResource]:
-    """LiteLLM (and OpenInference / OTel GenAI / custom-callback) trace files → raw request rows.
-    `work` reads the files; the caller keeps it to report the run's counts."""
+def litellm_traces(work: TracePass) -> tuple[DltResource, DltResource, DltResource]:
+    """LiteLLM, OpenTelemetry (OTLP/JSON, console exporter) and Claude Code trace files → raw request
+    rows, agent events and dead letters. `work` reads the files; the caller keeps it to report the
+    run's counts."""
 
     @dlt.resource(name="litellm_requests", write_disposition=MERGE, primary_key="trace_hash")
     def requests() -> Iterator[pa.RecordBatch]:
@@ -77,9 +78,14 @@ def litellm_traces(work: TracePass) -> tuple[DltResource, DltResource]:
         yield from work.normaliser.accepted()
         work.normaliser.release()
 
+    @dlt.resource(name="agent_events", write_disposition=MERGE, primary_key="event_id")
+    def agent_events() -> Iterator[pa.Table]:
+        work.run()
+        yield from work.normaliser.events()
+
     @dlt.resource(name="litellm_rejects", write_disposition=MERGE, primary_key="reject_id")
     def rejects() -> Iterator[pa.Table]:
         work.run()
         yield from work.normaliser.rejected()
 
-    return requests, rejects
+    return requests, agent_events, rejects

@@ -57,6 +57,7 @@ TRACE_STRUCTURE: dict[str, Any] = {
     "span_id": V,
     "context": {"span_id": V},
     "trace_id": V,
+    "parent_span_id": V,
     "call_type": V,
     "status": V,
     "status_code": V,

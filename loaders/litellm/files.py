@@ -160,6 +160,8 @@ class TraceFile:
             if path.suffix.lower() == ".json"
             else "lines"
         )
+        if self.kind == "lines" and _pretty_printed(path):
+            self.kind = "json"  # pretty-printed objects one after another (the SDK's console exporter)
         self.cursor = Cursor(**asdict(cursor))
         self.held_back = 0  # an unterminated last line left for a later run
 
@@ -265,22 +267,50 @@ class TraceFile:
                 self.held_back = 1
 
     def _json_document(self, skip_lines: int) -> Iterator[Chunk]:
-        """A `.json` file: one object, or an array whose elements become lines 1..n."""
+        """A `.json` file (or a JSONL file of pretty-printed objects): a stream of JSON values, one after
+        another (one document, one per line, or the SDK console exporter's concatenated pretty objects).
+        An array's elements and every other value become items 1..n; text that does not parse ends the
+        stream as one last item (a dead letter)."""
         raw = self.path.read_bytes()
-        try:
-            doc = json.loads(raw)
-        except (ValueError, RecursionError):
-            items = [raw]
-        else:
-            items = (
-                [json.dumps(x, separators=(",", ":")).encode() for x in doc]
-                if isinstance(doc, list)
-                else [raw]
-            )
+        items = json_stream_items(raw)
         self.cursor.offset = len(raw)
         self.cursor.lines = len(items)
         if items[skip_lines:]:
             yield Chunk(skip_lines + 1, items[skip_lines:])
+
+
+_DECODER = json.JSONDecoder()
+
+
+def json_stream_items(raw: bytes) -> list[bytes]:
+    """The values of a stream of JSON values as compact JSON, arrays flattened into their elements; an
+    unparseable rest is one last item holding that rest (it becomes a dead letter)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return [raw]
+    items: list[bytes] = []
+    pos, end = 0, len(text)
+    while True:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            return items
+        try:
+            value, pos = _DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            items.append(text[pos:].encode())
+            return items
+        values = value if isinstance(value, list) else [value]
+        items += [json.dumps(v, separators=(",", ":")).encode() for v in values]
+
+
+def _pretty_printed(path: Path) -> bool:
+    """True when a JSONL file's first non-blank line is a lone `{` or `[`: JSON values printed over
+    several lines, not one per line."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES).lstrip()
+    return head.split(b"\n", 1)[0].strip() in (b"{", b"[")
 
 
 def _complete_json(data: bytes) -> bool:

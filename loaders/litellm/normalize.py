@@ -8,6 +8,7 @@ against each other and against the rows already in the warehouse, and handed on 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,15 +21,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loaders.litellm import otel
 from loaders.litellm.fields import TRACE_STRUCTURE_JSON
 from loaders.litellm.files import LineBlock
-from loaders.litellm.privacy import redact_text
+from loaders.litellm.privacy import dead_letter_text, of_value
 
 BATCH_ROWS = 20_000
 SCAN_ROWS = 2048
 # Queued lines (or bytes of them) that trigger a normalise query; a big file's chunk goes at once.
 FLUSH_ROWS = 20_000
 FLUSH_BYTES = 32 * 1024 * 1024
+# Lines whose first key marks OpenTelemetry data (OTLP/JSON documents, single OTLP spans, console-exporter
+# spans); otel.convert decides, and hands anything else back to the SQL path.
+OTEL_LINE = r'^\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|traceId|spanId|name|context)"'
 
 
 def _sql(name: str) -> str:
@@ -37,13 +42,17 @@ def _sql(name: str) -> str:
 
 @dataclass
 class Counts:
-    """What happened to the lines of one run. read = loaded + duplicates + dead_lettered + expired."""
+    """What happened to the lines of one run (an OpenTelemetry line counts once per span, log record or
+    data point in it). read = loaded + duplicates + dead_lettered + expired + skipped; `agent_events` is
+    the part of `loaded` that went to agent_events rather than litellm_requests."""
 
     read: int = 0
     loaded: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
     expired: int = 0
+    skipped: int = 0  # OpenTelemetry spans, records and data points that are not LLM calls
+    agent_events: int = 0
     blank: int = 0
     held_back: int = 0
     files: int = 0
@@ -87,6 +96,9 @@ class Normaliser:
         self._staged_rows = 0
         self._in_order = False
         self._rejects: list[pa.Table] = []
+        self._events: list[dict[str, Any]] = []  # coding-agent events (otel.Activity rows)
+        self._new_events: pa.Table | None = None
+        self._otel_defaults = otel.Defaults(tenant=default_tenant)
         self._queued: list[pa.Table] = []  # lines waiting for the next normalise query
         self._queued_rows = 0
         self._queued_bytes = 0
@@ -140,9 +152,14 @@ class Normaliser:
             drop = blank
         blanks = pc.sum(blank).as_py() or 0
         self.counts.blank += blanks
-        batch = pa.table({"source_line": numbers, "line": text})
+        batch = pa.table(
+            {"source_line": numbers, "source_item": pa.nulls(len(text), pa.int64()), "line": text}
+        )
         if blanks or bad_utf8:
             batch = batch.filter(pc.invert(drop))
+        candidates = pc.match_substring_regex(batch["line"], OTEL_LINE)
+        if pc.any(candidates).as_py():
+            batch = self._expand_otel(source_file, batch, candidates)
         rows = batch.num_rows
         batch = batch.append_column("source_file", pa.array([source_file] * rows, pa.string()))
         batch = batch.append_column("block", pa.array([block] * rows, pa.bool_()))
@@ -153,8 +170,9 @@ class Normaliser:
                     (
                         source_file,
                         n,
+                        None,
                         "invalid UTF-8",
-                        lines[n - first_line].decode("utf-8", "replace"),
+                        dead_letter_text(lines[n - first_line].decode("utf-8", "replace")),
                         self.params["default_tenant"],
                     )
                     for n in bad_utf8
@@ -170,6 +188,60 @@ class Normaliser:
             self._queued_bytes += used
         if self._queued_rows >= FLUSH_ROWS or self._queued_bytes >= FLUSH_BYTES:
             self._flush()
+
+    def _expand_otel(self, source_file: str, batch: pa.Table, candidates: pa.Array) -> pa.Table:
+        """The batch with each OpenTelemetry line replaced by the flat records of its LLM calls (one line
+        per call, numbered by source_item); its agent events, skipped items and dead letters are
+        counted and kept here. Lines otel.convert does not read stay as they are."""
+        keep = batch.filter(pc.invert(candidates))
+        lines: list[str] = []
+        numbers: list[int] = []
+        positions: list[int | None] = []
+        dead: list[tuple[str, int, int | None, str, str, str | None]] = []
+        tenant = self.params["default_tenant"]
+        for n, line in zip(
+            batch.filter(candidates)["source_line"].to_pylist(),
+            batch.filter(candidates)["line"].to_pylist(),
+            strict=True,
+        ):
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError):
+                value = None
+            if not otel.is_otel(value):
+                lines.append(line)
+                numbers.append(n)
+                positions.append(None)
+                continue
+            items = otel.convert(value, self._otel_defaults) or [
+                otel.Skip(1, "no spans, records or data points")
+            ]
+            for item in items:
+                if isinstance(item, otel.Request):
+                    # counted as read with the rows of the batch, by the caller
+                    lines.append(json.dumps(item.record, separators=(",", ":")))
+                    numbers.append(n)
+                    positions.append(item.index)
+                    continue
+                self.counts.read += 1
+                if isinstance(item, otel.Activity):
+                    self._events.append(
+                        {**item.row, "source_file": source_file, "source_line": n, "source_item": item.index}
+                    )
+                elif isinstance(item, otel.Skip):
+                    self.counts.skipped += 1
+                else:
+                    dead.append((source_file, n, item.index, item.reason, of_value(item.value), tenant))
+        if dead:
+            self._add_rejects(dead)
+        expanded = pa.table(
+            {
+                "source_line": pa.array(numbers, pa.int64()),
+                "source_item": pa.array(positions, pa.int64()),
+                "line": pa.array(lines, pa.large_string()),
+            }
+        )
+        return pa.concat_tables([keep, expanded])
 
     def _flush(self) -> None:
         """Normalise the queued lines in one query into `staged`; collect their dead letters."""
@@ -192,10 +264,13 @@ class Normaliser:
             self._staged = True
         rejected = self.con.execute(
             """
-            select s.source_file, s.source_line, s.reject_reason,
+            select s.source_file, s.source_line, s.source_item, s.reject_reason,
                 rtrim(b.line, case when b.block then ? else ? end), s.tenant_id
             from staged as s
-            inner join batch as b using (source_file, source_line)
+            inner join batch as b
+                on s.source_file = b.source_file
+                and s.source_line = b.source_line
+                and s.source_item is not distinct from b.source_item
             where s.rowid >= ? and s.reject_reason is not null
             order by s.rowid
             """,
@@ -203,19 +278,26 @@ class Normaliser:
         ).fetchall()
         self.con.unregister("batch")
         if rejected:
-            self._add_rejects(rejected)
+            self._add_rejects(
+                [
+                    (file, line, item, reason, dead_letter_text(text), tenant)
+                    for file, line, item, reason, text, tenant in rejected
+                ]
+            )
 
-    def _add_rejects(self, dead: list[tuple[str, int, str, str, str | None]]) -> None:
-        """Dead letters as (source_file, source_line, reason, line, tenant_id)."""
+    def _add_rejects(self, dead: list[tuple[str, int, int | None, str, str, str | None]]) -> None:
+        """Dead letters as (source_file, source_line, source_item, reason, dead-letter text, tenant_id); the
+        text is already content-free (privacy.dead_letter_text or privacy.of_value)."""
         self.counts.dead_lettered += len(dead)
         self._rejects.append(
             pa.table(
                 {
                     "source_file": pa.array([d[0] for d in dead], pa.string()),
                     "source_line": pa.array([d[1] for d in dead], pa.int64()),
-                    "reason": pa.array([d[2] for d in dead], pa.string()),
-                    "raw_text": pa.array([redact_text(d[3]) for d in dead], pa.string()),
-                    "tenant_id": pa.array([d[4] or "default" for d in dead], pa.string()),
+                    "source_item": pa.array([d[2] for d in dead], pa.int64()),
+                    "reason": pa.array([d[3] for d in dead], pa.string()),
+                    "raw_text": pa.array([d[4] for d in dead], pa.string()),
+                    "tenant_id": pa.array([d[5] or "default" for d in dead], pa.string()),
                 }
             )
         )
@@ -228,8 +310,49 @@ class Normaliser:
         existing_rows = self._attach_existing()
         try:
             self._classify(existing_rows)
+            self._classify_events()
         finally:
             self.con.execute("detach database if exists wh")
+
+    def _classify_events(self) -> None:
+        """Give each coding-agent event its id (per tenant), drop duplicates within the run and against
+        raw.agent_events, and expire old ones, as `_classify` does for requests."""
+        known: set[str] = set()
+        if self._events and self._has_warehouse_table("agent_events"):
+            ids = [otel.activity_id(e["tenant_id"], e) for e in self._events]
+            known = {
+                row[0]
+                for row in self.con.execute(
+                    "select event_id from wh.raw.agent_events where event_id in (select unnest($ids))",
+                    {"ids": ids},
+                ).fetchall()
+            }
+        fresh: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for event in sorted(
+            self._events, key=lambda e: (e["source_file"], e["source_line"], e["source_item"])
+        ):
+            event_id = otel.activity_id(event["tenant_id"], event)
+            if event_id in known or event_id in seen:
+                self.counts.duplicates += 1
+            elif self.expire_before is not None and event["timestamp"] < self.expire_before:
+                self.counts.expired += 1
+            else:
+                seen.add(event_id)
+                fresh.append({"event_id": event_id, **event})
+        self.counts.loaded += len(fresh)
+        self.counts.agent_events = len(fresh)
+        self._events = []
+        self._new_events = _events_table(fresh, self.loaded_at)
+
+    def _has_warehouse_table(self, name: str) -> bool:
+        return bool(
+            self._scalar(
+                "select count(*) from information_schema.tables "
+                "where table_catalog = 'wh' and table_schema = 'raw' and table_name = ?",
+                [name],
+            )
+        )
 
     def _classify(self, existing_rows: bool) -> None:
         """Decide each staged row's outcome from its key columns only (the rows themselves are neither
@@ -238,6 +361,33 @@ class Normaliser:
             "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
         )
         self.con.execute("delete from staged where reject_reason is not null")  # dead letters are in _rejects
+        # A span whose parent span (same tenant and trace) is a call already loaded or loaded now is part
+        # of that call (otel.py): skipped, so that one LLM call stays one row.
+        existing_calls = (
+            "select tenant_id, trace_id, request_id from wh.raw.litellm_requests "
+            "where trace_id is not null and request_id is not null"
+            if existing_rows
+            else "select null::varchar as tenant_id, null::varchar as trace_id, null::varchar as request_id"
+        )
+        self.con.execute(
+            f"""
+            create or replace temp table nested as
+            select child.rowid as row_id
+            from staged as child
+            where child.parent_span_id is not null
+                and exists (
+                    select 1
+                    from (select tenant_id, trace_id, request_id from staged union all {existing_calls}) as parent
+                    where parent.tenant_id = child.tenant_id
+                        and parent.trace_id = child.trace_id
+                        and parent.request_id = child.parent_span_id
+                )
+            """
+        )
+        nested = self._scalar("select count(*) from nested")
+        if nested:
+            self.counts.skipped += nested
+            self.con.execute("delete from staged where rowid in (select row_id from nested)")
         self.con.execute(
             f"""
             create or replace temp table outcome as
@@ -245,7 +395,7 @@ class Normaliser:
                 rowid as row_id,
                 case
                     when trace_hash in ({existing}) then 'duplicate'
-                    when row_number() over (partition by trace_hash order by source_file, source_line) > 1
+                    when row_number() over (partition by trace_hash order by source_file, source_line, source_item) > 1
                         then 'duplicate'
                     when $expire_before is not null and "timestamp" < $expire_before then 'expired'
                     else 'new'
@@ -256,11 +406,11 @@ class Normaliser:
         )
         for outcome, n in self.con.execute("select outcome, count(*) from outcome group by all").fetchall():
             if outcome == "duplicate":
-                self.counts.duplicates = n
+                self.counts.duplicates += n
             elif outcome == "expired":
-                self.counts.expired = n
+                self.counts.expired += n
             else:
-                self.counts.loaded = n
+                self.counts.loaded += n
         if self.counts.duplicates or self.counts.expired:
             self.con.execute(
                 "delete from staged where rowid in (select row_id from outcome where outcome <> 'new')"
@@ -270,19 +420,22 @@ class Normaliser:
         self._in_order = not self.con.execute(
             """
             select count(*) from (
-                select source_file, source_line,
-                    lag(source_file) over w as prev_file, lag(source_line) over w as prev_line
+                select source_file, source_line, coalesce(source_item, 0) as item,
+                    lag(source_file) over w as prev_file, lag(source_line) over w as prev_line,
+                    lag(coalesce(source_item, 0)) over w as prev_item
                 from staged
                 window w as (order by rowid)
             )
-            where prev_file > source_file or (prev_file = source_file and prev_line >= source_line)
+            where prev_file > source_file
+                or (prev_file = source_file and prev_line > source_line)
+                or (prev_file = source_file and prev_line = source_line and prev_item >= item)
             """
         ).fetchall()[0][0]
 
     def accepted(self) -> Iterator[pa.RecordBatch | pa.Table]:
         """New rows as Arrow batches, in (source_file, source_line) order; an empty table when there are
         none, so dlt still creates the table with all its columns (staging and tests can rely on it existing)."""
-        order = "" if self._in_order else " order by source_file, source_line"
+        order = "" if self._in_order else " order by source_file, source_line, source_item"
         reader = self.con.sql(
             f"select * exclude (reject_reason), $loaded_at::timestamptz as ingested_at from staged{order}",
             params={"loaded_at": self.loaded_at},
@@ -294,12 +447,17 @@ class Normaliser:
         if empty:
             yield reader.schema.empty_table()
 
+    def events(self) -> Iterator[pa.Table]:
+        """New coding-agent events (agent_events rows); an empty table when there are none."""
+        yield self._new_events if self._new_events is not None else _events_table([], self.loaded_at)
+
     def rejected(self) -> Iterator[pa.Table]:
         """Dead letters with their reject_id; an empty table when there are none (see accepted)."""
         for table in self._rejects or [_EMPTY_REJECTS]:
             ids = pc.binary_join_element_wise(
                 table["source_file"],
                 pc.cast(table["source_line"], pa.string()),
+                pc.fill_null(pc.cast(table["source_item"], pa.string()), ""),
                 table["reason"],
                 table["raw_text"],
                 "\x1f",
@@ -317,6 +475,7 @@ _EMPTY_REJECTS = pa.table(
     {
         "source_file": pa.array([], pa.string()),
         "source_line": pa.array([], pa.int64()),
+        "source_item": pa.array([], pa.int64()),
         "reason": pa.array([], pa.string()),
         "raw_text": pa.array([], pa.string()),
         "tenant_id": pa.array([], pa.string()),
@@ -327,11 +486,60 @@ _EMPTY_REJECTS = pa.table(
 _EMPTY_BATCH = pa.table(
     {
         "source_line": pa.array([], pa.int64()),
+        "source_item": pa.array([], pa.int64()),
         "line": pa.array([], pa.large_string()),
         "source_file": pa.array([], pa.string()),
         "block": pa.array([], pa.bool_()),
     }
 )
+
+
+#: The columns of raw.agent_events, in order.
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("event_kind", pa.string()),
+        ("tenant_id", pa.string()),
+        ("timestamp", pa.timestamp("us", "UTC")),
+        ("event_date", pa.date32()),
+        ("developer_id", pa.string()),
+        ("session_id", pa.string()),
+        ("tool_name", pa.string()),
+        ("decision", pa.string()),
+        ("decision_source", pa.string()),
+        ("language", pa.string()),
+        ("line_type", pa.string()),
+        ("value", pa.float64()),
+        ("sequence", pa.string()),
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+        ("source_item", pa.int64()),
+        ("ingested_at", pa.timestamp("us", "UTC")),
+    ]
+)
+
+
+def _events_table(events: list[dict[str, Any]], loaded_at: datetime) -> pa.Table:
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    columns: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA.names}
+    for e in events:
+        columns["event_id"].append(e["event_id"])
+        columns["event_kind"].append(e["activity"])
+        columns["tenant_id"].append(text(e["tenant_id"]))
+        columns["timestamp"].append(e["timestamp"])
+        columns["event_date"].append(e["timestamp"].date())
+        for name in ("developer_id", "session_id", "tool_name", "decision", "decision_source", "language"):
+            columns[name].append(text(e[name]))
+        columns["line_type"].append(text(e["line_type"]))
+        columns["value"].append(e["value"])
+        columns["sequence"].append(text(e["sequence"]))
+        columns["source_file"].append(e["source_file"])
+        columns["source_line"].append(e["source_line"])
+        columns["source_item"].append(e["source_item"])
+        columns["ingested_at"].append(loaded_at)
+    return pa.table(columns, schema=EVENT_SCHEMA)
 
 
 def _sha1(text: str) -> str:

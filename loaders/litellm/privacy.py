@@ -1,7 +1,11 @@
-"""Removing prompt/response content and credentials from dead-letter text.
+"""Content-free dead letters.
 
-Usable records never need this: they are read through a whitelist (fields.py). Dead letters keep the
-line's text for debugging, so that text is stripped here first, before it reaches dlt or DuckDB.
+Usable records never need this: they are read through a whitelist (fields.py, otel.py). A dead letter
+keeps, instead of the line's text, its *skeleton*: the keys, the JSON types, the lengths of strings and
+arrays, and the values of whitelisted identity and metric fields only (a string value elsewhere is never
+kept). OTLP key/value lists are shown as objects, so the same whitelist applies to attribute names there.
+A line that is not JSON keeps only its length and the parser's message. Values that look like
+credentials are scrubbed even from whitelisted fields.
 """
 
 from __future__ import annotations
@@ -10,107 +14,100 @@ import json
 import re
 from typing import Any
 
-# Keys whose values are prompt or response content.
-CONTENT_KEYS = frozenset(
-    {
-        "messages",
-        "message",
-        "response",
-        "input",
-        "output",
-        "prompt",
-        "completion",
-        "content",
-        "choices",
-        "proxy_server_request",
-        "input.value",
-        "output.value",
-        "system",
-        "tools",
-        "functions",
-    }
-)
-CONTENT_PREFIXES = (
-    "llm.input_messages",
-    "llm.output_messages",
-    "llm.prompts",
-    "gen_ai.prompt",
-    "gen_ai.completion",
-)
-# Keys that carry credentials; matched case-insensitively, with '-' and '_' treated alike.
-CREDENTIAL_KEYS = frozenset(
-    {
-        "authorization",
-        "proxy_authorization",
-        "api_key",
-        "x_api_key",
-        "apikey",
-        "secret",
-        "client_secret",
-        "password",
-        "cookie",
-        "set_cookie",
-        "access_token",
-        "refresh_token",
-        "token",
-        "bearer",
-        "x_goog_api_key",
-        "headers",
-    }
-)
-# LiteLLM identity fields are not credentials: ProdLens needs them.
-IDENTITY_KEYS = frozenset(
-    {
-        "user_api_key_hash",
-        "user_api_key_alias",
-        "user_api_key_user_id",
-        "user_api_key_user_email",
-        "user_api_key_team_id",
-        "user_api_key_org_id",
-    }
-)
-REDACTED = "[removed]"
+from loaders.litellm.fields import TRACE_STRUCTURE
+from loaders.litellm.otel import ATTRIBUTES
+
 MAX_TEXT = 4000
+MAX_KEPT = 200  # a whitelisted string longer than this is not an identifier: only its length is kept
+MAX_KEY = 100
+MAX_DEPTH = 12
 
 
-def _canonical(key: str) -> str:
-    return key.strip().lower().replace("-", "_")
+def _leaves(structure: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for key, value in structure.items():
+        names.add(key) if not isinstance(value, dict) else names.update(_leaves(value))
+    return names
 
 
-def is_sensitive_key(key: str) -> bool:
-    """True for a key whose value must never be stored."""
-    k = _canonical(key)
-    if k in IDENTITY_KEYS:
-        return False
-    if k in CONTENT_KEYS or k.startswith(CONTENT_PREFIXES):
-        return True
-    return k in CREDENTIAL_KEYS or k.endswith(("_api_key", "_secret", "_password", "_token"))
+#: Field names whose scalar values a dead letter keeps.
+KEPT_FIELDS: frozenset[str] = frozenset(_leaves(TRACE_STRUCTURE) | ATTRIBUTES) - {"request_tags"}
+
+_CREDENTIAL = re.compile(
+    r"(?i)(bearer\s+\S+|\bsk-[A-Za-z0-9_-]{6,}|\b(?:api[_-]?key|key|token|access_token|secret|password)=[^&\s\"']+"
+    r"|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
+)
+CREDENTIAL_REMOVED = "[credential removed]"
 
 
-def strip_content(value: Any) -> Any:
-    """A copy of a parsed JSON value with sensitive keys' values replaced, at any depth."""
+def scrub_credentials(text: str) -> str:
+    """`text` with anything that looks like a credential (a bearer token, an `sk-` key, a `key=`/`token=`
+    query parameter, a password in a URL) replaced."""
+    return _CREDENTIAL.sub(CREDENTIAL_REMOVED, text)
+
+
+def _key(key: str) -> str:
+    key = scrub_credentials(key)
+    return key if len(key) <= MAX_KEY else f"{key[:MAX_KEY]}…"
+
+
+def _is_kv_list(value: list[Any]) -> bool:
+    return bool(value) and all(isinstance(v, dict) and isinstance(v.get("key"), str) for v in value)
+
+
+def skeleton(value: Any, key: str | None = None, depth: int = 0) -> Any:
+    """The content-free shape of a parsed JSON value found under `key`."""
+    if depth > MAX_DEPTH:
+        return "<deeper>"
     if isinstance(value, dict):
-        return {k: (REDACTED if is_sensitive_key(str(k)) else strip_content(v)) for k, v in value.items()}
+        if (
+            set(value)
+            <= {
+                "stringValue",
+                "intValue",
+                "doubleValue",
+                "boolValue",
+                "arrayValue",
+                "kvlistValue",
+                "bytesValue",
+            }
+            and value
+        ):
+            # an OTLP AnyValue: judged by the attribute it belongs to
+            inner_key, inner = next(iter(value.items()))
+            if inner_key == "kvlistValue" and isinstance(inner, dict):
+                return skeleton(inner.get("values", []), key, depth + 1)
+            if inner_key == "arrayValue" and isinstance(inner, dict):
+                return skeleton(inner.get("values", []), key, depth + 1)
+            return skeleton(inner, key, depth + 1)
+        return {_key(str(k)): skeleton(v, str(k), depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [strip_content(v) for v in value]
-    return value
+        if _is_kv_list(value):
+            return {_key(v["key"]): skeleton(v.get("value"), v["key"], depth + 1) for v in value}
+        return f"<array {len(value)}>"
+    if isinstance(value, str):
+        if key in KEPT_FIELDS and len(value) <= MAX_KEPT:
+            return scrub_credentials(value)
+        return f"<string {len(value)}>"
+    return value  # numbers, booleans, null
 
 
-_KEY_IN_TEXT = re.compile(r'"([^"\\]{1,200})"\s*:')
-
-
-def redact_text(line: str) -> str:
-    """Dead-letter text for a line: stripped JSON when it parses, else the text cut before the first
-    sensitive key (an unparseable line cannot be stripped structurally). Capped at MAX_TEXT characters."""
+def dead_letter_text(line: str) -> str:
+    """What a dead letter stores of `line`: its skeleton as compact JSON, capped at MAX_TEXT characters."""
     try:
-        return _cap(json.dumps(strip_content(json.loads(line)), ensure_ascii=False, separators=(",", ":")))
-    except (ValueError, RecursionError):
-        pass
-    for match in _KEY_IN_TEXT.finditer(line):
-        if is_sensitive_key(match.group(1)):
-            return _cap(line[: match.start()]) + f"…[cut at sensitive key {match.group(1)!r}]"
-    return _cap(line)
+        parsed = json.loads(line)
+    except RecursionError:
+        return json.dumps({"length": len(line), "json_error": "nested too deeply"})
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            message = f"{error.msg} (character {error.pos})"
+        else:
+            message = "not JSON"
+        return json.dumps({"length": len(line), "json_error": message})
+    return of_value(parsed)
 
 
-def _cap(text: str) -> str:
+def of_value(value: Any) -> str:
+    """The dead-letter text of an already parsed value."""
+    text = json.dumps(skeleton(value), ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"…[{len(text) - MAX_TEXT} more characters]"

@@ -11,6 +11,7 @@ final as (
         tenant_id,
         source_file,
         source_line,
+        source_item,
         reason,
         raw_text,
         ingested_at

@@ -18,7 +18,7 @@ from prodlens.warehouse import connect, tables_in
 
 #: The dlt pipeline of `prodlens load traces` (its state holds the per-file cursors).
 TRACES_PIPELINE = "litellm_traces"
-TRACE_TABLES = frozenset({"litellm_requests", "litellm_rejects"})
+TRACE_TABLES = frozenset({"litellm_requests", "litellm_rejects", "agent_events"})
 #: A pipeline of its own that only ever creates the GitHub tables (each repository has its own pipeline).
 GITHUB_TABLES_PIPELINE = "github_tables"
 

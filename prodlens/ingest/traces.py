@@ -90,6 +90,12 @@ def summary_line(counts: Counts) -> str:
         f"{counts.dead_lettered} dead-lettered"
     )
     extras = []
+    if counts.skipped:
+        extras.append(
+            f"{counts.skipped} OpenTelemetry spans, records or data points skipped (not LLM calls, or part of a parent span's call)"
+        )
+    if counts.agent_events:
+        extras.append(f"{counts.agent_events} of those loaded are agent events")
     if counts.expired:
         extras.append(f"{counts.expired} expired (older than the retention horizon)")
     if counts.blank:

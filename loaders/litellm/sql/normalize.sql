@@ -1,5 +1,6 @@
 -- Normalise one batch of trace lines into ProdLens request rows, in one vectorised pass.
--- Input relation `batch(source_file, source_line, line)`; parameters $structure (the whitelist of
+-- Input relation `batch(source_file, source_line, source_item, line)` (source_item: the 1-based position
+-- of an OpenTelemetry span, record or data point within its line, null for other lines); parameters $structure (the whitelist of
 -- fields, see fields.py), $default_repo, $default_tenant and $repo_slug_pattern (the one repository-slug rule, prodlens/names.py).
 -- Output: one row per input line, `reject_reason` null for usable rows. Only whitelisted fields are
 -- extracted, so prompt and response content never leaves this query.
@@ -13,6 +14,7 @@ src as (
     select
         source_file,
         source_line,
+        source_item,
         line,
         json_valid(line) as is_json,
     from batch
@@ -31,6 +33,7 @@ extracted as (
     select
         source_file,
         source_line,
+        source_item,
         is_json,
         json_kind,
         case when json_kind = 'OBJECT' then json_transform(line, $structure) end as j,
@@ -41,6 +44,7 @@ fields as (
     select
         source_file,
         source_line,
+        source_item,
         is_json,
         json_kind,
         j.metadata as md,
@@ -148,6 +152,7 @@ raw_values as (
     select
         source_file,
         source_line,
+        source_item,
         is_json,
         json_kind,
         j,
@@ -157,7 +162,7 @@ raw_values as (
         pm,
 
         -- time
-        ts_start_time_camel as start_ts,
+        coalesce(ts_start_time_camel, ts_start_time) as start_ts,
         coalesce(ts_start_time_camel, ts_timestamp, ts_start_time) as request_ts,
         coalesce(ts_end_time_camel, ts_end_time) as end_ts,
         ts_completion_start_time as completion_start_ts,
@@ -336,6 +341,7 @@ normalised as (
     select
         source_file,
         source_line,
+        source_item,
         case
             when not is_json then 'invalid JSON'
             when json_kind <> 'OBJECT' then 'JSON is not an object (' || lower(json_kind) || ')'
@@ -407,6 +413,7 @@ normalised as (
         coalesce(pl_text(md.experiment_id), pl_text(pm.experiment_id), pl_text(rq.experiment_id), pl_text(att.experiment_id)) as experiment_id,
         coalesce(pl_text(md.variant), pl_text(pm.variant), pl_text(rq.variant), pl_text(att.variant)) as variant,
         j.trace_id as trace_id,
+        j.parent_span_id as parent_span_id,
     from derived
 ),
 

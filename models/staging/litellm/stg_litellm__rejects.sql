@@ -15,6 +15,7 @@ final as (
         rejects.tenant_id,
         rejects.source_file,
         rejects.source_line,
+        rejects.source_item,
         rejects.reason,
         rejects.raw_text,
         rejects.ingested_at

@@ -16,6 +16,26 @@ completed as (
         on requests._dlt_load_id = completed_loads.load_id
 ),
 
+-- An OpenTelemetry span whose parent span (same tenant and trace) is a loaded call is part of that call:
+-- one LLM call stays one row. The loader skips such spans within a run and against earlier loads; this
+-- catches a parent that arrived after its child.
+nested as (
+    select child.trace_hash
+    from completed as child
+    inner join completed as parent
+        on child.tenant_id = parent.tenant_id
+        and child.trace_id = parent.trace_id
+        and child.parent_span_id = parent.request_id
+),
+
+calls as (
+    select completed.*
+    from completed
+    left join nested
+        on completed.trace_hash = nested.trace_hash
+    where nested.trace_hash is null
+),
+
 final as (
     select
         trace_hash,
@@ -55,11 +75,13 @@ final as (
         experiment_id,
         variant,
         trace_id,
+        parent_span_id,
         source_file,
         source_line,
+        source_item,
         ingested_at,
         _dlt_load_id as load_id
-    from completed
+    from calls
     -- merge keeps trace_hash unique; this guards reads of a table written outside dlt
     qualify row_number() over (partition by trace_hash order by ingested_at desc, _dlt_load_id desc) = 1
 )
