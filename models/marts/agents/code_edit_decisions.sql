@@ -17,9 +17,10 @@ decisions as (
         session_id,
         tool_name,
         decision,
-        decision_source as source,
+        -- `source` and `signal` are the published column names
+        decision_source as source,  -- noqa: RF04
         language,
-        case event_kind when 'code_edit_decision' then 'metric' else 'event' end as signal,
+        case event_kind when 'code_edit_decision' then 'metric' else 'event' end as signal,  -- noqa: RF04
         value
     from agent_events
     where event_kind in ('code_edit_decision', 'tool_decision')
