@@ -1,4 +1,4 @@
-"""Names ProdLens accepts from users and records: repository slugs.
+"""Names ProdLens accepts from users and records: repository slugs and tenant ids.
 
 One rule, used by every command, the config file, the report, the Parquet export and (as a DuckDB
 regular expression passed to the trace normaliser) every trace record.
@@ -36,3 +36,21 @@ def check_repo_slug(value: str, where: str | None = "--repo") -> str:
         prefix = f"{where} " if where else ""
         raise UserError(f"{prefix}{value!r} is not an OWNER/NAME repository slug (for example acme/web)")
     return slug
+
+
+#: A tenant id: 1–64 letters, digits, `.`, `_` and `-`, starting with a letter or digit (so never `.`,
+#: `..`, a hidden name or a path). LiteLLM's organisation ids (UUIDs) pass. Case is kept. Written for both
+#: Python's `re` and DuckDB's RE2; the trace normaliser dead-letters a record whose tenant breaks it.
+TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+
+
+def check_tenant_id(value: str, where: str | None = "--tenant") -> str:
+    """`value` when it is a valid tenant id; a UserError naming `where` (an option, a config key) when not."""
+    if not _TENANT_ID.match(value) or value.endswith("\n"):
+        prefix = f"{where} " if where else ""
+        raise UserError(
+            f"{prefix}{value[:80]!r} is not a tenant id (1-64 letters, digits, '.', '_' or '-', starting with "
+            "a letter or digit)"
+        )
+    return value

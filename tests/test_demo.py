@@ -115,3 +115,27 @@ def test_demo_is_repeatable(demo_home: tuple[Home, str], tmp_path: Path) -> None
     out = prodlens("demo", home=home, cwd=tmp_path).stdout
     assert "0 loaded" in out
     assert query(home, "select count(*) as n, round(sum(cost_usd), 9) as c from marts.sessions")[0] == before
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "attach '{home}/warehouse.duckdb' as working",  # the private working database
+        "select * from read_csv('{home}/hash.key')",  # the e-mail HMAC key
+        "copy (select * from sessions) to '{home}/../leak.csv'",
+        "export database '{home}/../exported'",
+        "select * from glob('{home}/*')",
+        "set enable_external_access = true",
+        "load httpfs",
+    ],
+)
+def test_query_reads_the_published_marts_and_nothing_else(demo_home: tuple[Home, str], sql: str) -> None:
+    home, _ = demo_home
+    proc = prodlens("query", sql.format(home=home.root), home=home, check=False)
+    assert proc.returncode != 0
+    message = proc.stderr.strip().splitlines()
+    assert len(message) == 1, proc.stderr  # one clear line, no traceback
+    assert "query refused" in message[0] or "configuration has been locked" in message[0], message
+    assert not (home.root.parent / "leak.csv").exists() and not (home.root.parent / "exported").exists()
+    # the marts are still there to read
+    assert query(home, "select count(*) > 0 as ok from sessions") == [{"ok": True}]

@@ -68,6 +68,7 @@ class Normaliser:
         default_repo: str | None,
         default_tenant: str | None,
         repo_slug_pattern: str,
+        tenant_id_pattern: str,
         loaded_at: datetime,
         warehouse: Path | None = None,
         expire_before: datetime | None = None,
@@ -86,6 +87,7 @@ class Normaliser:
             "default_repo": default_repo,
             "default_tenant": default_tenant,
             "repo_slug_pattern": repo_slug_pattern,
+            "tenant_id_pattern": tenant_id_pattern,
         }
         self.loaded_at = loaded_at
         self.expire_before = expire_before
@@ -98,7 +100,7 @@ class Normaliser:
         self._rejects: list[pa.Table] = []
         self._events: list[dict[str, Any]] = []  # coding-agent events (otel.Activity rows)
         self._new_events: pa.Table | None = None
-        self._otel_defaults = otel.Defaults(tenant=default_tenant)
+        self._otel_defaults = otel.Defaults(tenant=default_tenant, tenant_pattern=tenant_id_pattern)
         self._queued: list[pa.Table] = []  # lines waiting for the next normalise query
         self._queued_rows = 0
         self._queued_bytes = 0
@@ -265,7 +267,9 @@ class Normaliser:
         rejected = self.con.execute(
             """
             select s.source_file, s.source_line, s.source_item, s.reject_reason,
-                rtrim(b.line, case when b.block then ? else ? end), s.tenant_id
+                rtrim(b.line, case when b.block then ? else ? end),
+                -- a tenant id that breaks the rule is not stored, not even on its dead letter
+                case when s.reject_reason = 'invalid tenant id' then null else s.tenant_id end
             from staged as s
             inner join batch as b
                 on s.source_file = b.source_file
@@ -297,7 +301,9 @@ class Normaliser:
                     "source_item": pa.array([d[2] for d in dead], pa.int64()),
                     "reason": pa.array([d[3] for d in dead], pa.string()),
                     "raw_text": pa.array([d[4] for d in dead], pa.string()),
-                    "tenant_id": pa.array([d[5] or "default" for d in dead], pa.string()),
+                    "tenant_id": pa.array(
+                        [d[5] or self.params["default_tenant"] or "default" for d in dead], pa.string()
+                    ),
                 }
             )
         )
@@ -323,7 +329,8 @@ class Normaliser:
             known = {
                 row[0]
                 for row in self.con.execute(
-                    "select event_id from wh.raw.agent_events where event_id in (select unnest($ids))",
+                    f"select event_id from wh.raw.agent_events{self._completed_filter()} "
+                    "and event_id in (select unnest($ids))",
                     {"ids": ids},
                 ).fetchall()
             }
@@ -345,6 +352,14 @@ class Normaliser:
         self._events = []
         self._new_events = _events_table(fresh, self.loaded_at)
 
+    def _completed_filter(self) -> str:
+        """A `where` clause keeping the raw rows of completed dlt loads only (as staging does): rows a
+        load left behind before its package was aborted are not there for the marts, so they must not
+        make a reload count its records as duplicates. The same rows are replaced by the reload's merge."""
+        if not self._has_warehouse_table("_dlt_loads"):
+            return " where true"
+        return " where _dlt_load_id in (select load_id from wh.raw._dlt_loads where status = 0)"
+
     def _has_warehouse_table(self, name: str) -> bool:
         return bool(
             self._scalar(
@@ -358,14 +373,16 @@ class Normaliser:
         """Decide each staged row's outcome from its key columns only (the rows themselves are neither
         copied nor sorted), then delete the rows that are not new from `staged`."""
         existing = (
-            "select trace_hash from wh.raw.litellm_requests" if existing_rows else "select null::varchar"
+            f"select trace_hash from wh.raw.litellm_requests{self._completed_filter()}"
+            if existing_rows
+            else "select null::varchar"
         )
         self.con.execute("delete from staged where reject_reason is not null")  # dead letters are in _rejects
         # A span whose parent span (same tenant and trace) is a call already loaded or loaded now is part
         # of that call (otel.py): skipped, so that one LLM call stays one row.
         existing_calls = (
-            "select tenant_id, trace_id, request_id from wh.raw.litellm_requests "
-            "where trace_id is not null and request_id is not null"
+            "select tenant_id, trace_id, request_id from wh.raw.litellm_requests"
+            f"{self._completed_filter()} and trace_id is not null and request_id is not null"
             if existing_rows
             else "select null::varchar as tenant_id, null::varchar as trace_id, null::varchar as request_id"
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -185,6 +186,7 @@ class Defaults:
     """Values for records that do not carry them."""
 
     tenant: str | None = None
+    tenant_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # the caller passes the one rule
 
 
 #: The provider of Claude Code's API requests when its events name none.
@@ -541,10 +543,13 @@ def _activity(
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if number is None or number < 0:
         return Reject(index, f"{activity}: missing or negative value", attrs)
+    tenant = str(_first(attrs, ("tenant.id", "organization.id")) or defaults.tenant or "default")
+    if not re.fullmatch(defaults.tenant_pattern, tenant):
+        return Reject(index, "invalid tenant id", attrs)
     row = {
         "activity": activity,
         "timestamp": when,
-        "tenant_id": _first(attrs, ("tenant.id", "organization.id")) or defaults.tenant or "default",
+        "tenant_id": tenant,
         "developer_id": _claude_developer(attrs),
         "session_id": attrs.get("session.id"),
         "tool_name": _first(attrs, ("tool_name", "tool")),

@@ -32,10 +32,19 @@ def run_query(home: Home, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     con = connect(home.published, read_only=True)
     try:
         con.execute("set search_path = 'marts,main'")
+        # The published marts and nothing else: no file readers or writers (COPY, EXPORT, read_csv, glob),
+        # no ATTACH, no extensions; and the query cannot switch them back on.
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
         cursor = con.execute(sql)
         if cursor.description is None:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
+    except duckdb.PermissionException:
+        raise UserError(
+            "query refused: prodlens query reads the published marts only (files, ATTACH, COPY, EXPORT and "
+            "extensions are off); open the published file with duckdb yourself for anything else"
+        ) from None
     except duckdb.Error as exc:
         raise UserError(f"query failed: {str(exc).splitlines()[0]}") from None
     finally:

@@ -11,7 +11,7 @@ from loaders.litellm import TracePass, litellm_traces
 from loaders.litellm.normalize import Normaliser
 from prodlens.home import Home
 from prodlens.ingest.identity import ensure_email_hash_table
-from prodlens.names import REPO_SLUG_PATTERN
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.runlog import now
 from prodlens.warehouse import connect, tables_in
@@ -44,6 +44,7 @@ def ensure_raw_tables(home: Home) -> list[str]:
                 default_repo=None,
                 default_tenant=None,
                 repo_slug_pattern=REPO_SLUG_PATTERN,
+                tenant_id_pattern=TENANT_ID_PATTERN,
                 loaded_at=now(),
                 warehouse=home.warehouse,
             ),

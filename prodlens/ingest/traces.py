@@ -14,7 +14,7 @@ from loaders.litellm.normalize import Counts, Normaliser
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
 from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
-from prodlens.names import REPO_SLUG_PATTERN, check_repo_slug
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN, check_repo_slug, check_tenant_id
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.processes import alive
 from prodlens.runlog import now, record_run
@@ -32,6 +32,7 @@ def load_traces(
     """Load new lines of the trace files under `paths` into raw.litellm_requests / raw.litellm_rejects.
     `progress`, when given, is called with the running counts and the number of files after each chunk."""
     repo = check_repo_slug(repo) if repo is not None else None
+    tenant = check_tenant_id(tenant) if tenant is not None else None
     with as_user_error(TraceFileError):
         files = discover(paths)
     if not files:
@@ -44,6 +45,7 @@ def load_traces(
             default_repo=repo,
             default_tenant=tenant,
             repo_slug_pattern=REPO_SLUG_PATTERN,
+            tenant_id_pattern=TENANT_ID_PATTERN,
             loaded_at=started,
             warehouse=home.warehouse,
             expire_before=expire_before,

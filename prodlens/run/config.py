@@ -21,7 +21,7 @@ from typing import Any
 from prodlens.dates import DateError, parse_day
 from prodlens.errors import UserError
 from prodlens.home import Home
-from prodlens.names import check_repo_slug
+from prodlens.names import check_repo_slug, check_tenant_id
 
 # section ("" = top level) -> key -> kind
 SCHEMA: dict[str, dict[str, str]] = {
@@ -234,10 +234,13 @@ def _build(
             raise UserError(
                 f"[freshness] {source}_warn_after_hours ({warn}) exceeds {source}_error_after_hours ({error})"
             )
+    tenant = get("traces", "tenant")
+    if tenant is not None:
+        check_tenant_id(tenant, "[traces] tenant")
     return RunConfig(
         source=path,
         retention_days=get("", "retention_days", 0),
-        traces=TracesConfig(paths=paths, repo=get("traces", "repo"), tenant=get("traces", "tenant")),
+        traces=TracesConfig(paths=paths, repo=get("traces", "repo"), tenant=tenant),
         github=GithubConfig(repos=repos, since=get("github", "since")),
         freshness=freshness,
         build_args=tuple(get("build", "args", [])),

@@ -23,7 +23,7 @@ from loaders.litellm.files import Cursor, TraceFile
 from loaders.litellm.normalize import Normaliser
 from prodlens.home import Home
 from prodlens.ingest.traces import load_traces
-from prodlens.names import REPO_SLUG_PATTERN
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.run.harness import REPO_ROOT
 
 NOW = 1_760_000_000.0
@@ -148,6 +148,7 @@ def normalise_file(
         default_repo=None,
         default_tenant=None,
         repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
         loaded_at=datetime.now(UTC),
         expire_before=expire_before,
     )

@@ -150,3 +150,10 @@ def test_missing_explicit_file(cwd: Path, tmp_path: Path) -> None:
 def test_the_example_config_is_valid(tmp_path: Path) -> None:
     config = load_config(str(REPO_ROOT / "prodlens.example.toml"), home=Home(tmp_path / "home"), env={})
     assert config.traces.paths and config.freshness.enabled
+
+
+@pytest.mark.parametrize("tenant", ["../../etc", "tenant=evil", ".x", "a b"])
+def test_a_tenant_that_breaks_the_tenant_id_rule_is_refused(cwd: Path, tmp_path: Path, tenant: str) -> None:
+    (cwd / "prodlens.toml").write_text(f'[traces]\npaths = ["logs"]\ntenant = "{tenant}"\n')
+    with pytest.raises(UserError, match=r"^\[traces\] tenant .* is not a tenant id"):
+        load_config(home=Home(tmp_path / "home"), env={})

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pyarrow as pa
-
 from loaders.litellm.normalize import Counts, Normaliser
-from prodlens.names import REPO_SLUG_PATTERN
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 
 LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -21,12 +19,16 @@ def normalise(
         r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in records
     ]
     n = Normaliser(
-        default_repo=repo, default_tenant=tenant, repo_slug_pattern=REPO_SLUG_PATTERN, loaded_at=LOADED_AT
+        default_repo=repo,
+        default_tenant=tenant,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=LOADED_AT,
     )
     try:
         n.add("/logs/test.jsonl", 1, lines)
         n.finish()
-        rows = [r for batch in n.accepted() for r in pa.Table.from_batches([batch]).to_pylist()]
+        rows = [r for batch in n.accepted() for r in batch.to_pylist()]
         dead = [r for table in n.rejected() for r in table.to_pylist()]
         return rows, dead, n.counts
     finally:

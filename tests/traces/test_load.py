@@ -217,3 +217,39 @@ def test_spill_folders_of_dead_loaders_are_removed(home: Home, tmp_path: Path) -
     log = write_jsonl(tmp_path / "proxy.jsonl", [rec(1)])
     assert load(home, log) == (1, 1, 0, 0)
     assert sorted(p.name for p in home.spill_root.iterdir()) == [running.name]
+
+
+def test_rows_of_an_aborted_load_do_not_make_the_reload_count_duplicates(home: Home, tmp_path: Path) -> None:
+    """After a package loaded partly and was aborted (`dlt ... abort-packages`, docs/operations.md), its
+    rows stay in raw.litellm_requests under a load id that never completed: staging hides them, so the
+    reload must load those records again (its merge replaces the stale rows), not call them duplicates."""
+    first = write_jsonl(tmp_path / "first.jsonl", [rec(1)])
+    assert load(home, first) == (1, 1, 0, 0)
+    with duckdb.connect(str(home.warehouse)) as con:
+        # what the partial package left behind: rows under a load id that is not in _dlt_loads
+        con.execute(
+            "insert into raw.litellm_requests by name "
+            "select * replace ('1760000000.123' as _dlt_load_id, 'req-2' as request_id, "
+            "sha1('default' || chr(31) || 'req-2') as trace_hash) from raw.litellm_requests"
+        )
+        assert con.execute("select count(*) from raw.litellm_requests").fetchone() == (2,)
+    again = write_jsonl(tmp_path / "again.jsonl", [rec(1), rec(2)])
+    assert load(home, again) == (2, 1, 1, 0)  # req-1 was completed: a duplicate; req-2 was not
+    prodlens("build", *BUILD_SESSIONS, home=home)
+    rows = query(home, "select request_id, tokens_in from marts.sessions order by request_id")
+    assert rows == [{"request_id": "req-1", "tokens_in": 10}, {"request_id": "req-2", "tokens_in": 20}]
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from raw.litellm_requests where request_id = 'req-2'"
+        ).fetchone() == (1,)
+
+
+def test_a_bad_tenant_option_is_refused_in_one_line(home: Home, tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "a.jsonl", [rec(1)])
+    proc = prodlens("load", "traces", str(log), "--tenant", "../../etc", home=home, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "prodlens: error: --tenant '../../etc' is not a tenant id (1-64 letters, digits, '.', '_' or '-', starting "
+        "with a letter or digit)"
+    ]
+    assert not home.warehouse.exists()

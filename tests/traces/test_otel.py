@@ -19,7 +19,7 @@ from loaders.litellm.files import Cursor, TraceFile
 from loaders.litellm.normalize import Counts, Normaliser
 from loaders.litellm.privacy import dead_letter_text, skeleton
 from prodlens.home import Home
-from prodlens.names import REPO_SLUG_PATTERN
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.conftest import prodlens, query
 from tests.traces.helpers import LOADED_AT
 from tests.traces.otel_producers import (
@@ -57,7 +57,11 @@ def normalise_files(
 ) -> tuple[list[dict], list[dict], list[dict], Counts]:
     """(request rows, agent events, dead letters, counts) of files read as `prodlens load traces` reads them."""
     n = Normaliser(
-        default_repo=None, default_tenant=tenant, repo_slug_pattern=REPO_SLUG_PATTERN, loaded_at=LOADED_AT
+        default_repo=None,
+        default_tenant=tenant,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=LOADED_AT,
     )
     try:
         for path in paths:
@@ -133,6 +137,7 @@ def test_a_child_span_read_after_its_parent_in_another_run_is_part_of_the_parent
         default_repo=None,
         default_tenant=None,
         repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
         loaded_at=LOADED_AT,
         warehouse=warehouse,
     )

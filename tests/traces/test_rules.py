@@ -12,7 +12,7 @@ import pytest
 from loaders.litellm.files import LineBlock
 from loaders.litellm.normalize import Normaliser
 from loaders.litellm.privacy import dead_letter_text
-from prodlens.names import REPO_SLUG_PATTERN
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.traces.helpers import LOADED_AT, normalise, one
 
 T0 = "2025-10-12T19:00:00Z"
@@ -57,7 +57,7 @@ def test_litellm_standard_logging_payload() -> None:
     assert row["timestamp"] == datetime.fromtimestamp(1737710446.5, UTC)
     assert row["event_date"] == date(2025, 1, 24)
     assert row["request_id"] == "chatcmpl-1"
-    assert row["trace_hash"] == hashlib.sha1(b"chatcmpl-1").hexdigest()
+    assert row["trace_hash"] == hashlib.sha1(b"acme\x1fchatcmpl-1").hexdigest()  # tenant, then id
     assert row["model"] == "anthropic/claude-sonnet-4-20250514"
     assert row["provider"] == "anthropic"
     assert row["model_group"] == "claude-sonnet"
@@ -487,8 +487,47 @@ def test_distinct_ids_stay_distinct_even_when_all_else_matches() -> None:
     base = {"timestamp": T0, "model": "gpt-4o", "usage": {"prompt_tokens": 5}}
     rows, _, counts = normalise([{**base, "id": "a"}, {**base, "id": "b"}, {**base, "id": "a"}])
     assert sorted(r["request_id"] for r in rows) == ["a", "b"]
-    assert {r["trace_hash"] for r in rows} == {hashlib.sha1(b"a").hexdigest(), hashlib.sha1(b"b").hexdigest()}
+    assert {r["trace_hash"] for r in rows} == {
+        hashlib.sha1(b"default\x1fa").hexdigest(),
+        hashlib.sha1(b"default\x1fb").hexdigest(),
+    }
     assert counts.duplicates == 1
+
+
+def test_a_negative_cost_is_a_dead_letter() -> None:
+    rows, dead, _ = normalise(
+        [
+            {"id": "a", "timestamp": T0, "response_cost": -0.5},
+            {"id": "b", "timestamp": T0, "attributes": {"llm.cost.total": "-1e-9"}},
+            {"id": "c", "timestamp": T0, "response_cost": 0},
+        ]
+    )
+    assert [r["request_id"] for r in rows] == ["c"]
+    assert [d["reason"] for d in dead] == [
+        "negative cost (response_cost, llm.cost.total or gen_ai.cost.*)"
+    ] * 2
+
+
+def test_dedup_stays_within_a_tenant() -> None:
+    """Another tenant's records with the same ids, or identical id-less records, are its own rows: nobody
+    who can predict ids can suppress another tenant's data."""
+    base = {"timestamp": T0, "model": "gpt-4o", "usage": {"prompt_tokens": 5}}
+    records = [
+        {**base, "id": "same", "metadata": {"tenant_id": "t1"}},
+        {**base, "id": "same", "metadata": {"tenant_id": "t2"}},
+        {**base, "metadata": {"tenant_id": "t1"}},
+        {**base, "metadata": {"tenant_id": "t2"}},
+        {**base, "id": "same", "metadata": {"tenant_id": "t1"}},  # a real duplicate within t1
+    ]
+    rows, _, counts = normalise(records)
+    assert sorted((r["tenant_id"], r["request_id"] or "") for r in rows) == [
+        ("t1", ""),
+        ("t1", "same"),
+        ("t2", ""),
+        ("t2", "same"),
+    ]
+    assert counts.duplicates == 1
+    assert len({r["trace_hash"] for r in rows}) == 4
 
 
 def test_trace_hash_differs_when_normalised_fields_differ() -> None:
@@ -500,7 +539,11 @@ def test_lines_of_many_small_files_share_one_query_and_keep_their_files() -> Non
     """Small files are queued and normalised together; rows and dead letters keep their own file and
     line even when the line numbers repeat across files, and raw text is trimmed per origin."""
     n = Normaliser(
-        default_repo=None, default_tenant=None, repo_slug_pattern=REPO_SLUG_PATTERN, loaded_at=LOADED_AT
+        default_repo=None,
+        default_tenant=None,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=LOADED_AT,
     )
     queries: list[str] = []
     n.con = _Recording(n.con, queries)
@@ -539,3 +582,24 @@ class _Recording:
 
     def __getattr__(self, name: str):
         return getattr(self._con, name)
+
+
+@pytest.mark.parametrize(
+    "tenant", ["../../etc", "", " ", "x\ny", "tenant=evil", ".hidden", "_x", "a" * 65, "a/b"]
+)
+def test_a_record_with_an_invalid_tenant_id_is_dead_lettered(tenant: str) -> None:
+    rows, dead, _ = normalise(
+        [{"id": "a", "timestamp": T0, "metadata": {"tenant_id": tenant}}], tenant="fallback"
+    )
+    if not tenant.strip():
+        # a blank tenant is no tenant: the loader's default applies
+        assert [r["tenant_id"] for r in rows] == ["fallback"] and not dead
+        return
+    assert not rows
+    assert [(d["reason"], d["tenant_id"]) for d in dead] == [("invalid tenant id", "fallback")]
+
+
+@pytest.mark.parametrize("tenant", ["acme", "0f4e2b9a-6c3d-4a1e-8b7f-5d2c9e1a3b64", "Team.A_1", "a" * 64])
+def test_valid_tenant_ids_pass_unchanged(tenant: str) -> None:
+    rows, dead, _ = normalise([{"id": "a", "timestamp": T0, "metadata": {"tenant_id": tenant}}])
+    assert not dead and [r["tenant_id"] for r in rows] == [tenant]

@@ -1,7 +1,8 @@
 -- Normalise one batch of trace lines into ProdLens request rows, in one vectorised pass.
 -- Input relation `batch(source_file, source_line, source_item, line)` (source_item: the 1-based position
 -- of an OpenTelemetry span, record or data point within its line, null for other lines); parameters $structure (the whitelist of
--- fields, see fields.py), $default_repo, $default_tenant and $repo_slug_pattern (the one repository-slug rule, prodlens/names.py).
+-- fields, see fields.py), $default_repo, $default_tenant, $repo_slug_pattern and $tenant_id_pattern (the repository-slug and tenant-id rules,
+-- prodlens/names.py).
 -- Output: one row per input line, `reject_reason` null for usable rows. Only whitelisted fields are
 -- extracted, so prompt and response content never leaves this query.
 --
@@ -345,8 +346,10 @@ normalised as (
         case
             when not is_json then 'invalid JSON'
             when json_kind <> 'OBJECT' then 'JSON is not an object (' || lower(json_kind) || ')'
+            when not regexp_full_match(tenant_id, $tenant_id_pattern) then 'invalid tenant id'
             when request_ts is null then 'no usable timestamp'
             when token_problem is not null then token_problem
+            when proxy_cost_usd < 0 then 'negative cost (response_cost, llm.cost.total or gen_ai.cost.*)'
         end as reject_reason,
         request_ts as "timestamp",
         cast(request_ts as date) as event_date,
@@ -421,9 +424,11 @@ final as (
     select
         *,
         tokens_in + tokens_out as total_tokens,
+        -- always within the tenant: another tenant's equal ids are not duplicates (see col_trace_hash)
         case
-            when request_id is not null then sha1(request_id)
+            when request_id is not null then sha1(tenant_id || chr(31) || request_id)
             else sha1(to_json(struct_pack(
+                tenant_id := tenant_id,
                 accepted_flag := accepted_flag,
                 developer_id := developer_id,
                 event_date := event_date,
