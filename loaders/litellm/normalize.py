@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.litellm import otel
+from loaders.litellm.credentials import CREDENTIAL_PATTERN
 from loaders.litellm.fields import TRACE_STRUCTURE_JSON
 from loaders.litellm.files import LineBlock
 from loaders.litellm.privacy import dead_letter_text, of_value
@@ -81,7 +82,9 @@ class Normaliser:
         if spill_dir is not None:
             spill_dir.mkdir(parents=True, exist_ok=True)
             self.con.execute(f"set temp_directory = '{spill_dir}'")
-        self.con.execute(_sql("macros.sql"))
+        # the one credential rule (credentials.py), written into the macro that applies it
+        pattern = CREDENTIAL_PATTERN.replace("'", "''")
+        self.con.execute(_sql("macros.sql").replace("$credential_pattern", f"'{pattern}'"))
         self.params = {
             "structure": TRACE_STRUCTURE_JSON,
             "default_repo": default_repo,

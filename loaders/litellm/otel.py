@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from loaders.litellm.credentials import looks_like_credential
+
 # ---------------------------------------------------------------------------------------------- names
 # Attribute (and resource attribute) names read from OpenTelemetry data, mapped to the key the flat
 # record carries under `attributes` (normalize.sql reads those). Several producers' names for one thing
@@ -219,6 +221,11 @@ def _plain_scalar(value: Any) -> Any:
     return value if isinstance(value, str | bool | int | float) and value is not None else None
 
 
+def _usable(value: Any) -> Any:
+    """A scalar attribute value, or None when it is text that looks like a credential."""
+    return None if isinstance(value, str) and looks_like_credential(value) else value
+
+
 def otlp_attributes(items: Any) -> dict[str, Any]:
     """The whitelisted scalar attributes of an OTLP key/value list."""
     found: dict[str, Any] = {}
@@ -228,7 +235,7 @@ def otlp_attributes(items: Any) -> dict[str, Any]:
         if isinstance(item, dict):
             key = item.get("key")
             if isinstance(key, str) and key in ATTRIBUTES:
-                value = _any_value(item.get("value"))
+                value = _usable(_any_value(item.get("value")))
                 if value is not None:
                     found[key] = value
     return found
@@ -238,7 +245,7 @@ def plain_attributes(items: Any) -> dict[str, Any]:
     """The whitelisted scalar attributes of a plain JSON object of attributes (ConsoleSpanExporter)."""
     if not isinstance(items, dict):
         return {}
-    found = {k: _plain_scalar(v) for k, v in items.items() if k in ATTRIBUTES}
+    found = {k: _usable(_plain_scalar(v)) for k, v in items.items() if k in ATTRIBUTES}
     return {k: v for k, v in found.items() if v is not None}
 
 

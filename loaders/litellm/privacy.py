@@ -11,9 +11,9 @@ credentials are scrubbed even from whitelisted fields.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from loaders.litellm.credentials import scrub_credentials
 from loaders.litellm.fields import TRACE_STRUCTURE
 from loaders.litellm.otel import ATTRIBUTES
 
@@ -32,18 +32,6 @@ def _leaves(structure: dict[str, Any]) -> set[str]:
 
 #: Field names whose scalar values a dead letter keeps.
 KEPT_FIELDS: frozenset[str] = frozenset(_leaves(TRACE_STRUCTURE) | ATTRIBUTES) - {"request_tags"}
-
-_CREDENTIAL = re.compile(
-    r"(?i)(bearer\s+\S+|\bsk-[A-Za-z0-9_-]{6,}|\b(?:api[_-]?key|key|token|access_token|secret|password)=[^&\s\"']+"
-    r"|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
-)
-CREDENTIAL_REMOVED = "[credential removed]"
-
-
-def scrub_credentials(text: str) -> str:
-    """`text` with anything that looks like a credential (a bearer token, an `sk-` key, a `key=`/`token=`
-    query parameter, a password in a URL) replaced."""
-    return _CREDENTIAL.sub(CREDENTIAL_REMOVED, text)
 
 
 def _key(key: str) -> str:

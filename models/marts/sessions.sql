@@ -54,6 +54,7 @@ final as (
         experiment_id,
         variant,
         trace_id,
+        malformed_fields,
         source_file,
         source_line,
         ingested_at,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
+import duckdb
+
 from loaders.litellm.normalize import Counts, Normaliser
+from prodlens.home import Home
 from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 
 LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,3 +45,34 @@ def one(record: dict, **kwargs) -> dict:
     assert not dead, dead
     assert len(rows) == 1
     return rows[0]
+
+
+def assert_nowhere(home: Home, markers: list[str], *, kept: str) -> None:
+    """No marker in any file under PRODLENS_HOME, nor in any column of any table of the working and the
+    published database (DuckDB compresses strings on disk, so a byte scan alone could miss one). `kept`
+    is a value known to be stored: finding it proves the scan can see what is there."""
+    assert markers
+    found = [
+        str(p)
+        for p in home.root.rglob("*")
+        if p.is_file() and any(m.encode() in p.read_bytes() for m in markers)
+    ]
+    assert found == []
+    pattern = "|".join(re.escape(m) for m in markers)
+    for db in (home.warehouse, home.published):
+        with duckdb.connect(str(db), read_only=True) as con:
+            tables = con.execute(
+                "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            ).fetchall()
+            assert tables
+            for schema, table in tables:
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" as r '
+                    "where regexp_matches(cast(r as varchar), ?)",
+                    [pattern],
+                ).fetchone()
+                assert hits == (0,), f"{db.name}:{schema}.{table}"
+            stored = con.execute(
+                "select count(*) from marts.sessions as r where contains(cast(r as varchar), ?)", [kept]
+            ).fetchone()
+            assert stored is not None and stored[0] > 0

@@ -41,10 +41,22 @@ create or replace temp macro pl_ts(p) as (
     case when p >= timestamptz '2000-01-01' and p < timestamptz '2100-01-01' then p end
 );
 
--- A text value, or null when it is blank; coalesce(pl_text(a), pl_text(b), ...) is the first
--- non-blank value of a list.
+-- True when a leaf read as text held a JSON object or array (json_transform gives its JSON text).
+create or replace temp macro pl_structured(x) as (
+    starts_with(x, '{') or starts_with(x, '[')
+);
+
+-- True when a text value looks like a credential: a bearer token, an `sk-` key, a key or token query
+-- parameter, a password in a URL. The cheap `contains` tests keep the regular expression off most rows.
+create or replace temp macro pl_credential(x) as (
+    (contains(x, 'sk-') or contains(x, '=') or contains(x, '://') or contains(lower(x), 'bearer'))
+    and regexp_matches(x, $credential_pattern)
+);
+
+-- A scalar text value, or null when it is blank, held an object or array (scalars are scalars), or looks
+-- like a credential; coalesce(pl_text(a), pl_text(b), ...) is the first usable value of a list.
 create or replace temp macro pl_text(x) as (
-    nullif(trim(x), '')
+    case when not pl_structured(x) and not pl_credential(x) then nullif(trim(x), '') end
 );
 
 -- Truthiness of an acceptance flag: booleans, 1/0, "true"/"yes".

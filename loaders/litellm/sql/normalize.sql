@@ -364,7 +364,7 @@ normalised as (
             else provider || '/' || lower(model_name)
         end as model,
         provider,
-        lower(j.model_group) as model_group,
+        lower(pl_text(j.model_group)) as model_group,
         coalesce(tokens_in_derived, 0) as tokens_in,
         coalesce(
             output_given,
@@ -401,22 +401,35 @@ normalised as (
                 and accepted_lines_given < 1e9
                 then cast(accepted_lines_given as bigint)
         end as accepted_lines,
-        md.user_api_key_team_id as team_id,
-        md.user_api_key_alias as api_key_alias,
-        md.user_api_key_hash as api_key_hash,
-        md.user_api_key_org_id as org_id,
-        lower(j.call_type) as call_type,
+        pl_text(md.user_api_key_team_id) as team_id,
+        pl_text(md.user_api_key_alias) as api_key_alias,
+        pl_text(md.user_api_key_hash) as api_key_hash,
+        pl_text(md.user_api_key_org_id) as org_id,
+        lower(pl_text(j.call_type)) as call_type,
         proxy_cost_usd,
         case when lower(j.cache_hit) in ('true', '1') then true when lower(j.cache_hit) in ('false', '0') then false end
             as cache_hit,
-        j.error_information.error_code as error_code,
-        j.error_information.error_class as error_class,
+        pl_text(j.error_information.error_code) as error_code,
+        pl_text(j.error_information.error_class) as error_class,
         coalesce(pl_text(md.prompt_id), pl_text(pm.prompt_id), pl_text(rq.prompt_id), pl_text(att.prompt_id)) as prompt_id,
         coalesce(pl_text(md.prompt_version), pl_text(pm.prompt_version), pl_text(rq.prompt_version), pl_text(att.prompt_version)) as prompt_version,
         coalesce(pl_text(md.experiment_id), pl_text(pm.experiment_id), pl_text(rq.experiment_id), pl_text(att.experiment_id)) as experiment_id,
         coalesce(pl_text(md.variant), pl_text(pm.variant), pl_text(rq.variant), pl_text(att.variant)) as variant,
-        j.trace_id as trace_id,
-        j.parent_span_id as parent_span_id,
+        pl_text(j.trace_id) as trace_id,
+        pl_text(j.parent_span_id) as parent_span_id,
+        -- whitelisted text fields that held an object or array (read as null: scalars are scalars)
+        len(list_filter(
+            [
+                j.id, j.litellm_call_id, j.request_id, j.span_id, j.trace_id, j.model, j.model_group,
+                j.custom_llm_provider, j.call_type, j.status, j.developer_id, j.session_id, j.end_user,
+                md.developer_id, md.session_id, md.tenant_id, md.repo, md.repository, md.repo_slug,
+                md.user_api_key_hash, md.user_api_key_alias, md.user_api_key_user_id, md.user_api_key_user_email,
+                md.user_api_key_team_id, md.user_api_key_org_id, md.prompt_id, md.prompt_version,
+                md.experiment_id, md.variant, rq.developer_id, rq.user, rq.session_id, rq.repo,
+                j.error_information.error_code, j.error_information.error_class
+            ],
+            lambda x: pl_structured(x)
+        )) as malformed_fields,
     from derived
 ),
 

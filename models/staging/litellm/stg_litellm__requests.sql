@@ -76,6 +76,7 @@ final as (
         variant,
         trace_id,
         parent_span_id,
+        malformed_fields,
         source_file,
         source_line,
         source_item,
