@@ -46,7 +46,7 @@ author_requests as (
         on identities.developer_id = requests.developer_id
         and merged.repo_slug = requests.repo_slug
         and requests.event_date between merged.created_date and merged.merged_date
-    where requests.tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where requests.tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ with
 
 costs as (
     select * from {{ ref('cost_aggregations') }}
-    where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 final as (

@@ -5,7 +5,7 @@ with
 
 snapshots as (
     select * from {{ ref('customer_roi_snapshots') }}
-    where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 final as (

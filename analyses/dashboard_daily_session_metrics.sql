@@ -5,7 +5,7 @@ with
 
 daily as (
     select * from {{ ref('daily_session_metrics') }}
-    where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 latest as (

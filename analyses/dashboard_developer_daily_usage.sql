@@ -5,7 +5,7 @@ with
 
 usage as (
     select * from {{ ref('developer_daily_usage') }}
-    where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 last_day as (

@@ -4,7 +4,7 @@ with
 
 versions as (
     select * from {{ ref('prompt_version_metrics') }}
-    where tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+    where tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
 ),
 
 final as (

@@ -20,7 +20,7 @@ final as (
         round(avg_cost_per_task, 5) as avg_cost_per_task
     from performance
     where
-        tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
+        tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
         and aggregation_level = 'weekly'
 )
 

@@ -23,8 +23,8 @@ final as (
         round(cost_per_merged_pr, 4) as cost_per_merged_pr
     from report
     where
-        tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
-        and repo_slug = '{{ var("analysis_repo_slug", "acme/web") }}'
+        tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
+        and repo_slug = {{ sql_literal(var("analysis_repo_slug", "acme/web")) }}
         and period_type = 'week'
 )
 

@@ -20,8 +20,8 @@ final as (
         duration_minutes
     from sessions
     where
-        tenant_id = '{{ var("analysis_tenant_id", "acme") }}'
-        and cost_usd > {{ var("analysis_min_session_cost_usd", 0.01) }}
+        tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
+        and cost_usd > {{ number_var("analysis_min_session_cost_usd", 0.01) }}
 )
 
 select * from final

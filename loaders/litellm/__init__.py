@@ -51,6 +51,12 @@ class TracePass:
                 if self.progress is not None:
                     self.progress(counts, len(self.files))
             counts.held_back += trace_file.held_back
+            if trace_file.error is not None:
+                self.normaliser.reject_file(
+                    key,
+                    f"unreadable gzip ({trace_file.error}); its complete lines were "
+                    "loaded, the rest is read when the file changes",
+                )
             cursors[key] = trace_file.cursor.to_state()
         self.normaliser.finish()
         self.done = True

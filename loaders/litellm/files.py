@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,9 +165,17 @@ class TraceFile:
             self.kind = "json"  # pretty-printed objects one after another (the SDK's console exporter)
         self.cursor = Cursor(**asdict(cursor))
         self.held_back = 0  # an unterminated last line left for a later run
+        self.error: str | None = None  # why a gzip file could not be read to its end
 
     def unchanged(self) -> bool:
-        return self.old.size == self.size and self.old.mtime_ns == self.mtime_ns and self.old.head_len > 0
+        """True when the file is as the cursor left it: same size, same mtime and the same first bytes (a
+        file rewritten with the same size and mtime is read again; the head costs one small read)."""
+        return (
+            self.old.size == self.size
+            and self.old.mtime_ns == self.mtime_ns
+            and self.old.head_len > 0
+            and _head(self.path, self.old.head_len) == self.old.head
+        )
 
     def _same_file(self) -> bool:
         """True when the file starts with the bytes it started with before (it grew, not replaced)."""
@@ -187,8 +196,14 @@ class TraceFile:
         if self.kind == "json":
             yield from self._json_document(skip_lines)
         elif self.kind == "gz":
-            with gzip.open(self.path, "rb") as fh:
-                yield from self._split(fh, start_offset=0, skip_lines=skip_lines, first_line=1)
+            try:
+                with gzip.open(self.path, "rb") as fh:
+                    yield from self._split(fh, start_offset=0, skip_lines=skip_lines, first_line=1)
+            except (EOFError, OSError, zlib.error) as error:
+                # truncated (still being written?) or not gzip at all: keep every complete line that
+                # decompresses, record the file as a dead letter, and read it again when it changes
+                self.error = f"{type(error).__name__}: {error}"[:200]
+                yield from self._salvage_gzip(max(self.cursor.lines, skip_lines))
         else:
             start = self.old.offset if resume else 0
             with open(self.path, "rb") as fh:
@@ -265,6 +280,25 @@ class TraceFile:
                 self.cursor.lines = line_no - 1
             else:
                 self.held_back = 1
+
+    def _salvage_gzip(self, consumed: int) -> Iterator[Chunk]:
+        """The complete lines after line `consumed` that decompress from a gzip file that does not."""
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        parts: list[bytes] = []
+        with open(self.path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                try:
+                    parts.append(inflate.decompress(block))
+                except zlib.error:
+                    break
+        data = b"".join(parts)
+        end = data.rfind(b"\n") + 1
+        lines = data[:end].split(b"\n")[:-1] if end else []
+        if end < len(data):
+            self.held_back = 1
+        if lines[consumed:]:
+            yield Chunk(consumed + 1, lines[consumed:])
+        self.cursor.lines = max(consumed, len(lines))
 
     def _json_document(self, skip_lines: int) -> Iterator[Chunk]:
         """A `.json` file (or a JSONL file of pretty-printed objects): a stream of JSON values, one after

@@ -194,6 +194,13 @@ class Normaliser:
         if self._queued_rows >= FLUSH_ROWS or self._queued_bytes >= FLUSH_BYTES:
             self._flush()
 
+    def reject_file(self, source_file: str, reason: str) -> None:
+        """A dead letter for a whole file (line 0) that could not be read to its end."""
+        self.counts.read += 1
+        self._add_rejects(
+            [(source_file, 0, None, reason, json.dumps({"file_error": reason.split(" (", 1)[0]}), None)]
+        )
+
     def _expand_otel(self, source_file: str, batch: pa.Table, candidates: pa.Array) -> pa.Table:
         """The batch with each OpenTelemetry line replaced by the flat records of its LLM calls (one line
         per call, numbered by source_item); its agent events, skipped items and dead letters are

@@ -23,7 +23,7 @@
         select
             coalesce(
                 least(
-                    max(cast({{ target_date }} as date)) - cast({{ var('analytics_lookback_days') }} as integer),
+                    max(cast({{ target_date }} as date)) - cast({{ number_var('analytics_lookback_days') }} as integer),
                     (
                         select min(cast(src.{{ source_date }} as date))
                         from {{ source_relation }} as src
@@ -113,8 +113,8 @@
         when coalesce({{ earlier }}, 0) = 0 and coalesce({{ recent }}, 0) = 0 then 'stable'
         when coalesce({{ earlier }}, 0) = 0 and {{ recent }} > 0 then 'increasing'
         when coalesce({{ earlier }}, 0) = 0 then 'decreasing'
-        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) > {{ var('trend_stable_pct') }} / 100.0 then 'increasing'
-        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) < -{{ var('trend_stable_pct') }} / 100.0 then 'decreasing'
+        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) > {{ number_var('trend_stable_pct') }} / 100.0 then 'increasing'
+        when ({{ recent }} - {{ earlier }}) / abs({{ earlier }}) < -{{ number_var('trend_stable_pct') }} / 100.0 then 'decreasing'
         else 'stable'
     end
 {%- endmacro %}

@@ -29,5 +29,5 @@
 
 {#- A price of `price_in_effect`, or the ProdLens default (var default_price_usd_per_mtok) when none matched. -#}
 {% macro price_or_default(price) -%}
-    coalesce({{ price }}, {{ var('default_price_usd_per_mtok') }})
+    coalesce({{ price }}, {{ number_var('default_price_usd_per_mtok') }})
 {%- endmacro %}

@@ -253,3 +253,48 @@ def test_a_bad_tenant_option_is_refused_in_one_line(home: Home, tmp_path: Path) 
         "with a letter or digit)"
     ]
     assert not home.warehouse.exists()
+
+
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_read_again(home: Home, tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "a.jsonl", [rec(1), rec(2)])
+    stat = log.stat()
+    assert load(home, log) == (2, 2, 0, 0)
+    # same length, same mtime, other records (req-3 and req-4 replace req-1 and req-2)
+    text = log.read_text().replace("req-1", "req-3").replace("req-2", "req-4")
+    assert len(text) == stat.st_size
+    log.write_text(text)
+    os.utime(log, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert log.stat().st_size == stat.st_size and log.stat().st_mtime_ns == stat.st_mtime_ns
+    assert load(home, log) == (2, 2, 0, 0)
+    assert load(home, log) == (0, 0, 0, 0)  # and now it is unchanged
+
+
+def test_a_truncated_gzip_keeps_its_lines_and_is_read_again_when_it_grows(home: Home, tmp_path: Path) -> None:
+    """A `.jsonl.gz` still being written (cut short) and one that is not gzip at all: each is one dead
+    letter for the file, the complete lines of the cut one are loaded, the good file beside them loads,
+    and once the cut file is whole the next run loads the rest, with nothing doubled."""
+    records = [rec(i, padding="x" * 200) for i in range(1, 201)]
+    whole = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
+    cut = tmp_path / "logs" / "growing.jsonl.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    (tmp_path / "logs" / "not-gzip.jsonl.gz").write_text(json.dumps(rec(999)) + "\n")
+    write_jsonl(tmp_path / "logs" / "good.jsonl", [rec(500)])
+    out = prodlens("load", "traces", str(tmp_path / "logs"), home=home).stdout
+    _, loaded, dups, dead = map(int, SUMMARY.search(out).groups())  # type: ignore[union-attr]
+    assert dead == 2 and dups == 0, out
+    assert 1 < loaded - 1 < len(records), out  # some, not all, of the cut file's lines, and good.jsonl
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        reasons = con.execute(
+            "select source_file, source_line, reason from raw.litellm_rejects order by source_file"
+        ).fetchall()
+        first_rows = con.execute("select count(*) from raw.litellm_requests").fetchone()[0]
+    assert [(Path(f).name, n) for f, n, _ in reasons] == [("growing.jsonl.gz", 0), ("not-gzip.jsonl.gz", 0)]
+    assert all(r.startswith("unreadable gzip (") for _, _, r in reasons)
+    assert first_rows == loaded
+    cut.write_bytes(whole)  # the writer finished the file
+    _, loaded2, dups2, dead2 = load(home, cut)
+    assert (dups2, dead2) == (0, 0) and loaded + loaded2 == len(records) + 1
+    prodlens("build", *BUILD_SESSIONS, home=home)
+    rows = query(home, "select count(*) as n, count(distinct request_id) as ids from marts.sessions")
+    assert rows == [{"n": len(records) + 1, "ids": len(records) + 1}]

@@ -153,7 +153,7 @@ most_efficient as (
         provider as most_efficient_provider,
         cost_usd / successful_requests as most_efficient_cost_per_success
     from provider_windows
-    where requests >= {{ var('most_efficient_min_requests') }} and successful_requests > 0
+    where requests >= {{ number_var('most_efficient_min_requests') }} and successful_requests > 0
     qualify row_number() over (
         partition by tenant_id, snapshot_date order by cost_usd / successful_requests, provider
     ) = 1

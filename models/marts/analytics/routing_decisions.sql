@@ -34,7 +34,7 @@ tenant_days as (
         select
             tenant_id,
             event_date,
-            lower('{{ var("roi_baseline_model") }}') as baseline_model,
+            lower({{ sql_literal(var("roi_baseline_model")) }}) as baseline_model,
             'var' as baseline_source
         from tenant_days
     ),
@@ -72,7 +72,7 @@ tenant_days as (
             tenant_id,
             event_date,
             model as baseline_model,
-            'most_used_{{ var("roi_baseline_window_days") }}d' as baseline_source
+            'most_used_{{ var("roi_baseline_window_days") | int }}d' as baseline_source
         from tenant_trailing_usage
         qualify row_number() over (partition by tenant_id, event_date order by requests desc, model asc) = 1
     ),
@@ -235,7 +235,7 @@ final as (
                 and previous_status = 'error'
                 and epoch(
                     "timestamp" - previous_timestamp
-                ) <= {{ var('fallback_window_seconds') }}
+                ) <= {{ number_var('fallback_window_seconds') }}
                 then 'fallback'
             when model_group is null or model_group = model or model_group = model_name then 'provider_preference'
             else 'load_balancing'
