@@ -20,7 +20,8 @@ final as (
         tenant_id = {{ sql_literal(var("analysis_tenant_id", "acme")) }}
         and repo_slug = {{ sql_literal(var("analysis_repo_slug", "acme/web")) }}
         and cast(started_at as date)
-        between date {{ sql_literal(var("analysis_since", "2025-10-01")) }} and date {{ sql_literal(var("analysis_until", "2025-10-31")) }}
+        between date {{ sql_literal(var("analysis_since", "2025-10-01")) }}
+        and date {{ sql_literal(var("analysis_until", "2025-10-31")) }}
     group by developer_id
 )
 

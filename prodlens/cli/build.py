@@ -8,6 +8,7 @@ from prodlens.build import build_and_publish
 from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
+from prodlens.lock import add_wait_option, run_lock
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -16,6 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="run dbt build (seeds, models, tests) and publish the marts for readers",
         description="Arguments after `--` are passed to dbt build unchanged, e.g. prodlens build -- --select sessions",
     )
+    add_wait_option(build)
     build.set_defaults(handler=_build)
     docs = commands.add_parser(
         "docs", help="generate dbt's documentation site (lineage, every model and column)"
@@ -25,7 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     home = Home.from_env()
-    build_and_publish(home, args.passthrough)
+    with run_lock(home, args.wait, command="prodlens build"):
+        build_and_publish(home, args.passthrough)
     print(f"built and published {home.published}")
     return 0
 

@@ -10,6 +10,7 @@ from prodlens.cli.query import format_table, run_query
 from prodlens.demo.github_sample import load_github_sample
 from prodlens.home import Home
 from prodlens.ingest.traces import load_traces, summary_line
+from prodlens.lock import add_wait_option, run_lock
 from prodlens.project import sample_data_dir
 from prodlens.report import demo_report
 
@@ -49,18 +50,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser(
         "demo", help="load the bundled sample data, build, and print a summary (offline)"
     )
+    add_wait_option(demo)
     demo.set_defaults(handler=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
     home = Home.from_env()
     samples = sample_data_dir()
-    counts = load_traces(home, [str(samples / "litellm")], tenant=None)
-    print(summary_line(counts))
-    # after the traces: e-mail identity matching hashes the trace developer ids at GitHub load time
-    for repo in load_github_sample(home).repos:
-        print(repo.line())
-    build_and_publish(home, quiet=True)
+    with run_lock(home, args.wait, command="prodlens demo"):
+        counts = load_traces(home, [str(samples / "litellm")], tenant=None)
+        print(summary_line(counts))
+        # after the traces: e-mail identity matching hashes the trace developer ids at GitHub load time
+        for repo in load_github_sample(home).repos:
+            print(repo.line())
+        build_and_publish(home, quiet=True)
     for title, sql in SUMMARIES.items():
         columns, rows = run_query(home, sql)
         print(f"\n{title}\n{format_table(columns, rows)}")

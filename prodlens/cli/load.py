@@ -8,6 +8,7 @@ import sys
 from prodlens.dates import cli_day
 from prodlens.errors import RateLimited
 from prodlens.home import Home
+from prodlens.lock import add_wait_option, run_lock
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--repo", metavar="OWNER/NAME", help="repository for records that do not name their own"
     )
     traces.add_argument("--tenant", metavar="ID", help="tenant for records that do not carry their own")
+    add_wait_option(traces)
     traces.set_defaults(handler=_load_traces)
 
     github = sources.add_parser(
@@ -46,13 +48,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="YYYY-MM-DD",
         help="where a repository's first load starts (default: 90 days ago); later runs continue from the stored cursors",
     )
+    add_wait_option(github)
     github.set_defaults(handler=_load_github)
 
 
 def _load_traces(args: argparse.Namespace) -> int:
     from prodlens.ingest.traces import load_traces, summary_line
 
-    counts = load_traces(Home.from_env(), args.paths, repo=args.repo, tenant=args.tenant)
+    home = Home.from_env()
+    with run_lock(home, args.wait, command="prodlens load traces"):
+        counts = load_traces(home, args.paths, repo=args.repo, tenant=args.tenant)
     print(summary_line(counts))
     return 0
 
@@ -60,7 +65,9 @@ def _load_traces(args: argparse.Namespace) -> int:
 def _load_github(args: argparse.Namespace) -> int:
     from prodlens.ingest.github import load_github
 
-    result = load_github(Home.from_env(), args.repos, args.since)
+    home = Home.from_env()
+    with run_lock(home, args.wait, command="prodlens load github"):
+        result = load_github(home, args.repos, args.since)
     for repo in result.repos:
         if repo.ok:
             print(repo.line())

@@ -11,8 +11,8 @@ import sys
 
 from prodlens.errors import UserError
 from prodlens.home import Home
+from prodlens.lock import add_wait_option, run_lock
 from prodlens.run.config import load_config
-from prodlens.run.lock import run_lock
 from prodlens.run.progress import Reporter
 from prodlens.run.retention import check_retention, horizon
 from prodlens.run.steps import RunContext, RunReport, execute
@@ -29,13 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "GitHub load (the next run resumes), 75 another run holds this home (nothing was run).",
     )
     run.add_argument("--config", metavar="PATH", help="configuration file (default: ./prodlens.toml, ...)")
-    run.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait up to SECONDS for another run of this home to finish (default 0: exit 75 at once)",
-    )
+    add_wait_option(run)
     run.add_argument(
         "--progress",
         choices=("auto", "bar", "log", "quiet"),
@@ -64,8 +58,6 @@ def render(report: RunReport) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.wait < 0:
-        raise UserError("--wait SECONDS must not be negative")
     home = Home.from_env()
     config = load_config(args.config, home=home)
     if not config.traces.paths and not config.github.repos:

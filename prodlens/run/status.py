@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 
 from prodlens.home import Home
+from prodlens.lock import holder_pid
 from prodlens.publish import MANIFEST
-from prodlens.run.lock import holder_pid
 from prodlens.warehouse import scalar, tables_in
 
 TAIL_BYTES = 4 * 1024 * 1024

@@ -1,5 +1,5 @@
-"""At most one `prodlens run` per home: a second one exits 75 naming the holder's PID and touches
-nothing; --wait waits; a killed holder never leaves the home locked."""
+"""One writer per home: a second `prodlens run`, `load traces`, `load github`, `build` or `demo` exits 75
+naming the holder and touches nothing; --wait waits; a killed holder never leaves the home locked."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from prodlens.home import Home
-from prodlens.run.lock import RUN_LOCKED_EXIT, RunLocked, holder_pid, run_lock
+from prodlens.lock import RUN_LOCKED_EXIT, RunLocked, holder_pid, run_lock
 from tests.conftest import prodlens
 from tests.run.harness import REPO_ROOT, write_config
 
 HOLD = """
 import sys, time
 from prodlens.home import Home
-from prodlens.run.lock import run_lock
+from prodlens.lock import run_lock
 from pathlib import Path
 with run_lock(Home(Path(sys.argv[1]))):
     print("locked", flush=True)
@@ -109,3 +109,57 @@ def test_status_names_the_running_holder(home: Home, holder: subprocess.Popen) -
     status = prodlens("status", home=home)
     assert f"running     yes, PID {holder.pid}" in status.stdout
     assert "last run    none recorded" in status.stdout and "no published database yet" in status.stdout
+
+
+WRITERS = {
+    "load traces": ["load", "traces", "{traces}"],
+    "load github": ["load", "github", "--repo", "acme/web"],
+    "build": ["build"],
+    "demo": ["demo"],
+}
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_every_writer_takes_the_one_lock(home: Home, holder: subprocess.Popen, writer: str) -> None:
+    traces = home.root.parent / "traces"
+    traces.mkdir()
+    (traces / "a.jsonl").write_text('{"id": "x", "startTime": 1760000000, "model": "gpt-4o"}\n')
+    before = snapshot(home.root)
+    args = [a.format(traces=traces) for a in WRITERS[writer]]
+    result = prodlens(*args, home=home, check=False, env={"GITHUB_API_URL": "http://127.0.0.1:9"})
+    assert result.returncode == RUN_LOCKED_EXIT, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"prodlens: error: another prodlens run (PID {holder.pid}) is using {home.root}; nothing was changed. "
+        "Try again later, or pass --wait SECONDS to wait for it"
+    ]
+    assert snapshot(home.root) == before
+
+
+def test_two_loads_at_once_one_waits_for_the_other(home: Home, tmp_path: Path) -> None:
+    """Two `load traces` of one home at the same time both succeed: the second waits (--wait) for the
+    first instead of breaking its dlt working folders, and each record is loaded once."""
+    files = []
+    for k in range(2):
+        path = tmp_path / f"t{k}.jsonl"
+        path.write_text(
+            "".join(
+                f'{{"id": "r{k}-{i}", "startTime": {1760000000 + i}, "model": "gpt-4o"}}\n'
+                for i in range(2000)
+            )
+        )
+        files.append(path)
+    env = {**os.environ, "PRODLENS_HOME": str(home.root), "PYTHONPATH": str(REPO_ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "prodlens.cli", "load", "traces", str(f), "--wait", "120"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO_ROOT,
+        )
+        for f in files
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all("2000 loaded" in out for out, _ in outs), outs
