@@ -49,14 +49,19 @@ create or replace temp macro pl_structured(x) as (
 -- True when a text value looks like a credential: a bearer token, an `sk-` key, a key or token query
 -- parameter, a password in a URL. The cheap `contains` tests keep the regular expression off most rows.
 create or replace temp macro pl_credential(x) as (
-    (contains(x, 'sk-') or contains(x, '=') or contains(x, '://') or contains(lower(x), 'bearer'))
+    (contains(x, 'sk-') or contains(x, '=') or contains(x, '://') or x ilike '%bearer%')
     and regexp_matches(x, $credential_pattern)
 );
 
--- A scalar text value, or null when it is blank, held an object or array (scalars are scalars), or looks
--- like a credential; coalesce(pl_text(a), pl_text(b), ...) is the first usable value of a list.
+-- A scalar text value, or null when it is blank or held an object or array (scalars are scalars);
+-- coalesce(pl_text(a), pl_text(b), ...) is the first usable value of a list.
 create or replace temp macro pl_text(x) as (
-    case when not pl_structured(x) and not pl_credential(x) then nullif(trim(x), '') end
+    case when not pl_structured(x) then nullif(trim(x), '') end
+);
+
+-- A kept text value, or null when it looks like a credential (applied once to each output column).
+create or replace temp macro pl_scrub(x) as (
+    case when not pl_credential(x) then x end
 );
 
 -- Truthiness of an acceptance flag: booleans, 1/0, "true"/"yes".

@@ -309,8 +309,9 @@ raw_values as (
             pl_text(j.context.span_id),
             pl_text(att.span_id)
         ) as request_id,
-        coalesce(pl_text(md.tenant_id), pl_text(md.user_api_key_org_id), pl_text($default_tenant), 'default')
-            as tenant_id,
+        coalesce(
+            pl_scrub(pl_text(md.tenant_id)), pl_scrub(pl_text(md.user_api_key_org_id)), pl_text($default_tenant), 'default'
+        ) as tenant_id,
     from times
 ),
 
@@ -433,6 +434,34 @@ normalised as (
     from derived
 ),
 
+-- credential-looking values never stay in a kept text column (the tenant was scrubbed above, before
+-- falling back to the default)
+scrubbed as (
+    select
+        * replace (
+            pl_scrub(request_id) as request_id,
+            pl_scrub(session_id) as session_id,
+            pl_scrub(developer_id) as developer_id,
+            pl_scrub(model) as model,
+            pl_scrub(provider) as provider,
+            pl_scrub(model_group) as model_group,
+            pl_scrub(team_id) as team_id,
+            pl_scrub(api_key_alias) as api_key_alias,
+            pl_scrub(api_key_hash) as api_key_hash,
+            pl_scrub(org_id) as org_id,
+            pl_scrub(call_type) as call_type,
+            pl_scrub(error_code) as error_code,
+            pl_scrub(error_class) as error_class,
+            pl_scrub(prompt_id) as prompt_id,
+            pl_scrub(prompt_version) as prompt_version,
+            pl_scrub(experiment_id) as experiment_id,
+            pl_scrub(variant) as variant,
+            pl_scrub(trace_id) as trace_id,
+            pl_scrub(parent_span_id) as parent_span_id
+        )
+    from normalised
+),
+
 final as (
     select
         *,
@@ -455,7 +484,7 @@ final as (
                 tokens_out := tokens_out
             )))
         end as trace_hash,
-    from normalised
+    from scrubbed
 )
 
 select * from final
