@@ -57,7 +57,8 @@ class Book:
             )
             self.good.add(rid)
         for rid in earlier:
-            lines.append(json.dumps(record(rid, base)))
+            # re-sent by the same tenant (dedup is per tenant: another tenant's copy would be its own row)
+            lines.append(json.dumps(record(rid, base, tenant=_tenant_of(rid))))
         broken = [
             '{"id": "cut-off", "startTime": 17',
             '["not", "an", "object"]',
@@ -71,6 +72,11 @@ class Book:
             if line in broken:
                 self.bad.add((str(path.resolve()), n))
         return path
+
+
+def _tenant_of(rid: str) -> str:
+    """The tenant `add_file` gave request `rid`."""
+    return "acme" if int(rid.rsplit("-", 1)[1]) % 3 else "globex"
 
 
 def record(rid: str, when: datetime, *, tenant: str = "acme", repo: str = "acme/web") -> dict:
