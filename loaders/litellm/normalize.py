@@ -333,9 +333,13 @@ class Normaliser:
     def _classify_events(self) -> None:
         """Give each coding-agent event its id (per tenant), drop duplicates within the run and against
         raw.agent_events, and expire old ones, as `_classify` does for requests."""
+        events = sorted(
+            ({"event_id": otel.activity_id(e["tenant_id"], e), **e} for e in self._events),
+            key=lambda e: (e["source_file"], e["source_line"], e["source_item"]),
+        )
         known: set[str] = set()
-        if self._events and self._has_warehouse_table("agent_events"):
-            ids = [otel.activity_id(e["tenant_id"], e) for e in self._events]
+        if events and self._has_warehouse_table("agent_events"):
+            ids = [e["event_id"] for e in events]
             known = {
                 row[0]
                 for row in self.con.execute(
@@ -346,17 +350,15 @@ class Normaliser:
             }
         fresh: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for event in sorted(
-            self._events, key=lambda e: (e["source_file"], e["source_line"], e["source_item"])
-        ):
-            event_id = otel.activity_id(event["tenant_id"], event)
+        for event in events:
+            event_id = event["event_id"]
             if event_id in known or event_id in seen:
                 self.counts.duplicates += 1
             elif self.expire_before is not None and event["timestamp"] < self.expire_before:
                 self.counts.expired += 1
             else:
                 seen.add(event_id)
-                fresh.append({"event_id": event_id, **event})
+                fresh.append(event)
         self.counts.loaded += len(fresh)
         self.counts.agent_events = len(fresh)
         self._events = []

@@ -187,8 +187,8 @@ Item = Request | Activity | Skip | Reject
 class Defaults:
     """Values for records that do not carry them."""
 
+    tenant_pattern: str  # the tenant-id rule (prodlens/names.py), passed by the caller
     tenant: str | None = None
-    tenant_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # the caller passes the one rule
 
 
 #: The provider of Claude Code's API requests when its events name none.
@@ -667,9 +667,8 @@ def is_otel(obj: Any) -> bool:
     )
 
 
-def convert(obj: Any, defaults: Defaults | None = None) -> list[Item]:
+def convert(obj: Any, defaults: Defaults) -> list[Item]:
     """The items of one parsed OpenTelemetry JSON value (see `is_otel`), in input order."""
-    defaults = defaults or Defaults()
     if not isinstance(obj, dict):
         return [Reject(1, "JSON is not an object", obj)]
     if "resourceSpans" in obj:
