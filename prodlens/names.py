@@ -45,9 +45,14 @@ TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 
 
+def is_tenant_id(value: str) -> bool:
+    """True when `value` follows the tenant-id rule."""
+    return bool(_TENANT_ID.fullmatch(value))
+
+
 def check_tenant_id(value: str, where: str | None = "--tenant") -> str:
     """`value` when it is a valid tenant id; a UserError naming `where` (an option, a config key) when not."""
-    if not _TENANT_ID.match(value) or value.endswith("\n"):
+    if not is_tenant_id(value):
         prefix = f"{where} " if where else ""
         raise UserError(
             f"{prefix}{value[:80]!r} is not a tenant id (1-64 letters, digits, '.', '_' or '-', starting with "

@@ -139,3 +139,43 @@ def test_query_reads_the_published_marts_and_nothing_else(demo_home: tuple[Home,
     assert not (home.root.parent / "leak.csv").exists() and not (home.root.parent / "exported").exists()
     # the marts are still there to read
     assert query(home, "select count(*) > 0 as ok from sessions") == [{"ok": True}]
+
+
+def test_a_repository_tag_does_not_entitle_a_tenant_to_its_github_figures(
+    demo_home: tuple[Home, str],
+) -> None:
+    """The sample's exports carry no tenant (so `default`) but tag acme's repositories; only acme is mapped
+    to them (seeds/tenant_repositories.csv): default keeps its AI figures and gets no GitHub ones."""
+    home, _ = demo_home
+    assert query(home, "select * from marts.repository_entitlements order by repo_slug") == [
+        {"tenant_id": "acme", "repo_slug": "acme/api", "entitlement_source": "seed"},
+        {"tenant_id": "acme", "repo_slug": "acme/web", "entitlement_source": "seed"},
+    ]
+    figures = {
+        r["tenant_id"]: r
+        for r in query(
+            home,
+            "select tenant_id, request_count, merged_pr_count, commit_count, cost_per_merged_pr "
+            "from marts.report_metrics where period_type = 'all' and repo_slug = 'acme/web'",
+        )
+    }
+    merged = query(
+        home,
+        "select count(*) as n from marts.pull_requests where repo_slug = 'acme/web' and merged_at is not null "
+        "and not is_bot",
+    )[0]["n"]
+    assert figures["acme"]["merged_pr_count"] == merged > 0
+    assert figures["default"]["request_count"] > 0
+    assert (
+        figures["default"]["merged_pr_count"],
+        figures["default"]["commit_count"],
+        figures["default"]["cost_per_merged_pr"],
+    ) == (None, None, None)
+    pairs = query(home, "select distinct tenant_id, repo_slug from marts.correlation_series order by all")
+    assert pairs == [{"tenant_id": "acme", "repo_slug": "acme/api"}, {"tenant_id": "acme", "repo_slug": "acme/web"}]
+    roi = query(
+        home,
+        "select tenant_id, count(merged_prs_30d) as with_github from marts.customer_roi_snapshots group by all "
+        "order by all",
+    )
+    assert {r["tenant_id"]: r["with_github"] > 0 for r in roi} == {"acme": True, "default": False, "globex": False}

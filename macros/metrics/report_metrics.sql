@@ -1,7 +1,7 @@
 {#-
     THE definition of the ProdLens report's metrics, written once.
 
-    `report_metrics_sql(windows, requests, pull_requests, commits, policy_models)` returns one SELECT that
+    `report_metrics_sql(windows, requests, pull_requests, commits, repositories, policy_models)` returns one SELECT that
     computes every report metric for every row of `windows`. Two models compile it in the same dbt run:
 
       * marts.report_metrics      windows = every week, month and the whole span of each tenant and repo;
@@ -19,14 +19,17 @@
       requests       relation of requests (marts.sessions columns).
       pull_requests  relation of pull requests (marts.pull_requests columns).
       commits        relation of commits (marts.commits columns).
+      repositories   relation of the (tenant_id, repo_slug) pairs entitled to GitHub outcomes
+                     (marts.repository_entitlements).
       policy_models  SQL expression of a VARCHAR[] of policy models (`provider/name` or bare names).
 
     A request belongs to a window when its tenant and repository match and its UTC event_date is in
     [period_start, period_end]. Pull requests and commits belong to a repository, not to a tenant: a
-    tenant's report for a repository counts that repository's GitHub activity. Bots are left out
-    unless var include_bots is true.
+    tenant's report for a repository counts that repository's GitHub activity only when the pair is in
+    `repositories`; otherwise its GitHub figures (and cost per merged PR) are null and GitHub activity
+    does not widen its window. Bots are left out unless var include_bots is true.
 -#}
-{% macro report_metrics_sql(windows, requests, pull_requests, commits, policy_models) -%}
+{% macro report_metrics_sql(windows, requests, pull_requests, commits, repositories, policy_models) -%}
 with
 
 report_requests as (
@@ -69,6 +72,13 @@ report_commits as (
     where {{ analytics_exclude_bots('is_bot') }}
 ),
 
+report_entitled as (
+    select distinct
+        tenant_id,
+        repo_slug,
+    from {{ repositories }}
+),
+
 report_bounds as (
     select
         pairs.tenant_id,
@@ -99,6 +109,11 @@ report_bounds as (
         group by all
     ) as github
         on pairs.repo_slug = github.repo_slug
+        and exists (
+            select 1
+            from report_entitled
+            where report_entitled.tenant_id = pairs.tenant_id and report_entitled.repo_slug = pairs.repo_slug
+        )
 ),
 
 report_windows as (
@@ -171,6 +186,9 @@ pull_request_figures as (
                 and report_pull_requests.was_reopened
         ) as reopened_closed_pr_count,
     from report_windows
+    inner join report_entitled
+        on report_windows.tenant_id = report_entitled.tenant_id
+        and report_windows.repo_slug = report_entitled.repo_slug
     left join report_pull_requests
         on report_windows.repo_slug = report_pull_requests.repo_slug
         and (
@@ -189,6 +207,9 @@ commit_figures as (
         count(report_commits.commit_date) as commit_count,
         count(distinct report_commits.commit_date) as commit_days,
     from report_windows
+    inner join report_entitled
+        on report_windows.tenant_id = report_entitled.tenant_id
+        and report_windows.repo_slug = report_entitled.repo_slug
     left join report_commits
         on report_windows.repo_slug = report_commits.repo_slug
         and report_commits.commit_date between report_windows.period_start and report_windows.period_end
@@ -257,12 +278,12 @@ report_final as (
         and report_windows.repo_slug = request_figures.repo_slug
         and report_windows.period_type = request_figures.period_type
         and report_windows.period_start = request_figures.period_start
-    inner join pull_request_figures
+    left join pull_request_figures
         on report_windows.tenant_id = pull_request_figures.tenant_id
         and report_windows.repo_slug = pull_request_figures.repo_slug
         and report_windows.period_type = pull_request_figures.period_type
         and report_windows.period_start = pull_request_figures.period_start
-    inner join commit_figures
+    left join commit_figures
         on report_windows.tenant_id = commit_figures.tenant_id
         and report_windows.repo_slug = commit_figures.repo_slug
         and report_windows.period_type = commit_figures.period_type

@@ -1,25 +1,31 @@
 """Parquet exports of the published marts under PRODLENS_HOME/parquet.
 
     parquet/
-      repo=<owner>-<name>/date=YYYY-MM-DD/data_0.parquet      marts.sessions, every tenant
-      _aggregates/<mart>.parquet                              every aggregate mart, every tenant
-      tenant=<id>/repo=<owner>-<name>/date=YYYY-MM-DD/data_0.parquet
-      tenant=<id>/_aggregates/<mart>.parquet                  aggregate marts that carry tenant_id
-      _manifest.json                                          what each session partition holds
+      owner=<owner>/repo=<name>/date=YYYY-MM-DD/data_0.parquet   marts.sessions, every tenant
+      _aggregates/<mart>.parquet                                 every aggregate mart, every tenant
+      tenant=<id>/owner=<owner>/repo=<name>/date=YYYY-MM-DD/data_0.parquet
+      tenant=<id>/_aggregates/<mart>.parquet                     aggregate marts that carry tenant_id
+      _manifest.json                                             what each session partition holds
 
-Hive-style, so DuckDB, pandas and Spark prune partitions on read. A missing repo is written as Hive's
-null partition (`__HIVE_DEFAULT_PARTITION__`). The files keep repo_slug, event_date and tenant_id
-themselves, so the folder names are only for pruning.
+Hive-style, so DuckDB, pandas and Spark prune partitions on read. The repository is two partition levels,
+owner and name, so the mapping from slug to folders is injective (`a/b-c` and `a-b/c` are different
+folders) and `owner || '/' || repo` reads back as the exact slug. Readers that autocast partition values
+should declare both as strings (DuckDB: `hive_types = {'owner': 'varchar', 'repo': 'varchar'}`), or a
+repository named `007` reads back as the number 7; the files also keep repo_slug, event_date and
+tenant_id themselves. A missing repo is written as Hive's null partition (`__HIVE_DEFAULT_PARTITION__`)
+at both levels.
 
-Partition values come from the data (a tenant id is any string a proxy sent), so each one is checked
-before it becomes a folder: a value with a path separator, `..`, a leading dot, or any character
-outside [A-Za-z0-9_.@+-] is refused. Its rows are left out of that tree and the refusal is reported.
+Partition values come from the data, so each one is checked before it becomes a folder: a repo slug must
+follow GitHub's rules (prodlens.names.repo_slug) and a tenant id the tenant-id rule; neither can then
+hold a path separator or be `.`/`..`. A value that fails is refused: its rows are left out of that tree
+and the refusal is reported.
 
 Incremental: each session partition has a fingerprint (row count and an XOR of row hashes over every
 column), kept in _manifest.json. Only partitions whose fingerprint changed (or whose file is missing)
 are written again, so a run that added one day of data rewrites one day. Partitions that disappeared
-(for example after a retention purge) are deleted. Aggregates are small and rewritten every time, but
-a file whose bytes did not change is left alone (same mtime, cheap incremental syncs).
+(for example after a retention purge) are deleted, and so are the files of the earlier one-level
+`repo=<owner>-<name>` layout. Aggregates are small and rewritten every time, but a file whose bytes did
+not change is left alone (same mtime, cheap incremental syncs).
 
 Files are written to a staging folder and moved into place one at a time with `os.replace`, so a
 reader never sees a half-written file; the manifest is replaced last, so after a crash it never
@@ -31,7 +37,6 @@ from __future__ import annotations
 import filecmp
 import json
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -40,16 +45,16 @@ from pathlib import Path
 import duckdb
 
 from prodlens.home import Home
-from prodlens.names import repo_slug
+from prodlens.names import is_tenant_id, repo_slug
 from prodlens.run.marts import SESSIONS, is_aggregate
 from prodlens.warehouse import tables_in
 
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 MANIFEST = "_manifest.json"
 DATA_FILE = "data_0.parquet"
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,199}$")
 _STAGING_PREFIX = ".parquet-staging-"
-MANAGED = ("repo=*", "_aggregates", "tenant=*")
+MANAGED = ("owner=*", "_aggregates", "tenant=*", "repo=*")  # repo=*: the earlier layout, removed
+
 Fingerprints = dict[str, list[int]]  # partition folder -> [rows, xor of row hashes]
 
 
@@ -73,20 +78,15 @@ class ExportResult:
         return text + (f"; refused partitions: {'; '.join(self.refused)}" if self.refused else "")
 
 
-def safe_partition_value(value: str) -> bool:
-    """True when `value` can be a Hive partition value without leaving its folder."""
-    return bool(_SAFE_VALUE.match(value)) and ".." not in value
-
-
-def repo_partition(slug: str | None) -> str | None:
-    """The folder value of a repo slug (`acme/web` -> `acme-web`), None for a missing repo.
-    Raises ValueError for a slug that is not a plain owner/name or would escape the folder."""
+def repo_partition(slug: str | None) -> tuple[str, str] | None:
+    """The partition values of a repo slug (`acme/web` -> ("acme", "web")), None for a missing repo.
+    Raises ValueError for a slug that is not a canonical GitHub owner/name (so could escape its folder)."""
     if slug is None:
         return None
-    value = slug.replace("/", "-")
-    if repo_slug(slug) != slug or not safe_partition_value(value):
+    if repo_slug(slug) != slug:
         raise ValueError(slug)
-    return value
+    owner, name = slug.split("/")
+    return owner, name
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -150,9 +150,9 @@ def write_manifest(target: Path, fingerprints: Fingerprints) -> None:
 
 def _allowed(
     con: duckdb.DuckDBPyConnection, result: ExportResult
-) -> tuple[dict[str | None, str | None], list[str]]:
-    """{repo_slug: folder value} and the tenant ids that may become folders; records refusals."""
-    repos: dict[str | None, str | None] = {}
+) -> tuple[dict[str | None, tuple[str, str] | None], list[str]]:
+    """{repo_slug: (owner, name)} and the tenant ids that may become folders; records refusals."""
+    repos: dict[str | None, tuple[str, str] | None] = {}
     for slug, n in con.execute(
         "select repo_slug, count(*) from pub.marts.sessions group by 1 order by 1"
     ).fetchall():
@@ -164,7 +164,7 @@ def _allowed(
     for tenant, n in con.execute(
         "select tenant_id, count(*) from pub.marts.sessions where tenant_id is not null group by 1 order by 1"
     ).fetchall():
-        if safe_partition_value(tenant):
+        if is_tenant_id(tenant):
             tenants.append(tenant)
         else:
             result.refused.append(f"tenant_id {tenant!r} ({n} rows)")
@@ -177,9 +177,11 @@ def _export_sessions(
     """Stage the session partitions whose fingerprint changed; returns every partition's fingerprint."""
     repos, tenants = _allowed(con, result)
     result.tenants = tenants
-    con.execute("create temp table repo_folder (repo_slug varchar, folder varchar)")
+    con.execute("create temp table repo_folder (repo_slug varchar, owner varchar, name varchar)")
     if repos:
-        con.executemany("insert into repo_folder values (?, ?)", [[k, v] for k, v in repos.items()])
+        con.executemany(
+            "insert into repo_folder values (?, ?, ?)", [[k, *(v or (None, None))] for k, v in repos.items()]
+        )
     con.execute("create temp table tenant_folder (tenant_id varchar)")
     if tenants:
         con.executemany("insert into tenant_folder values (?)", [[t] for t in tenants])
@@ -192,8 +194,10 @@ def _export_sessions(
         create temp view rows as
         select
             s.*,
-            f.folder as repo,  -- NULL: DuckDB writes Hive's null partition
-            coalesce(f.folder, '{NULL_PARTITION}') as repo_key,
+            f.owner,  -- NULL: DuckDB writes Hive's null partition
+            f.name as repo,
+            'owner=' || coalesce(f.owner, '{NULL_PARTITION}') || '/repo=' || coalesce(f.name, '{NULL_PARTITION}')
+                as repo_key,
             strftime(s.event_date, '%Y-%m-%d') as date,
             case when s.tenant_id in (select tenant_id from tenant_folder) then s.tenant_id end as tenant
         from pub.marts.sessions as s
@@ -207,7 +211,7 @@ def _export_sessions(
         f"select tenant, repo_key, date, count(*), bit_xor({row_hash}) from rows group by all order by all"
     ).fetchall():
         result.session_rows += n
-        folder = f"repo={repo}/date={day}"
+        folder = f"{repo}/date={day}"
         total = fingerprints.setdefault(folder, [0, 0])
         total[0], total[1] = total[0] + n, total[1] ^ xor
         if tenant is not None:
@@ -221,13 +225,14 @@ def _export_sessions(
     options = "format parquet, partition_by ({}), filename_pattern 'data_{{i}}', overwrite_or_ignore"
     output = "* exclude (tenant, repo_key)"
     con.execute(
-        f"copy (select {output}, from rows where 'repo=' || repo_key || '/date=' || date in (select folder from changed) "
-        f"order by repo, date, timestamp, trace_hash) to '{staging}' ({options.format('repo, date')})"
+        f"copy (select {output}, from rows where repo_key || '/date=' || date in (select folder from changed) "
+        f"order by owner, repo, date, timestamp, trace_hash) to '{staging}' ({options.format('owner, repo, date')})"
     )
     con.execute(
         f"copy (select {output}, tenant from rows "
-        "where 'tenant=' || tenant || '/repo=' || repo_key || '/date=' || date in (select folder from changed) "
-        f"order by tenant, repo, date, timestamp, trace_hash) to '{staging}' ({options.format('tenant, repo, date')})"
+        "where 'tenant=' || tenant || '/' || repo_key || '/date=' || date in (select folder from changed) "
+        f"order by tenant, owner, repo, date, timestamp, trace_hash) "
+        f"to '{staging}' ({options.format('tenant, owner, repo, date')})"
     )
     return fingerprints
 
@@ -241,7 +246,7 @@ def _export_aggregate(con: duckdb.DuckDBPyConnection, staging: Path, mart: str, 
     columns = {r[0] for r in con.execute(f'describe pub.marts."{mart}"').fetchall()}
     if "tenant_id" not in columns:
         return
-    for tenant in tenants:  # validated: no quotes, separators or dots-only values
+    for tenant in tenants:  # the tenant-id rule: no quotes, separators or dot names
         folder = staging / f"tenant={tenant}" / "_aggregates"
         assert inside(staging, folder)
         folder.mkdir(parents=True, exist_ok=True)

@@ -230,10 +230,10 @@ def published(home: Home) -> Published | None:
 
 
 def parquet_sessions(home: Home) -> int:
-    files = list(home.parquet.glob("repo=*/date=*/*.parquet"))
+    files = list(home.parquet.glob("owner=*/repo=*/date=*/*.parquet"))
     if not files:
         return 0
-    pattern = str(home.parquet / "repo=*" / "date=*" / "*.parquet")
+    pattern = str(home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet")
     with duckdb.connect() as con:
         return con.execute(
             f"select count(*) from read_parquet('{pattern}', hive_partitioning = true)"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from prodlens.home import Home
-from prodlens.run.export import NULL_PARTITION, export_parquet, repo_partition, safe_partition_value
+from prodlens.run.export import NULL_PARTITION, export_parquet, repo_partition
 
 SESSIONS = [
     # tenant, repo, date, n
@@ -66,29 +66,30 @@ def files(root: Path) -> set[str]:
 def test_layout_aggregates_and_tenant_trees(home: Home) -> None:
     result = export_parquet(home, make_published(home))
     out = home.parquet
+    null = NULL_PARTITION
     assert files(out) == {
-        "repo=acme-web/date=2025-01-01/data_0.parquet",
-        "repo=acme-web/date=2025-01-02/data_0.parquet",
-        "repo=acme-api/date=2025-01-02/data_0.parquet",
-        f"repo={NULL_PARTITION}/date=2025-01-03/data_0.parquet",
-        "repo=globex-app/date=2025-01-01/data_0.parquet",
+        "owner=acme/repo=web/date=2025-01-01/data_0.parquet",
+        "owner=acme/repo=web/date=2025-01-02/data_0.parquet",
+        "owner=acme/repo=api/date=2025-01-02/data_0.parquet",
+        f"owner={null}/repo={null}/date=2025-01-03/data_0.parquet",
+        "owner=globex/repo=app/date=2025-01-01/data_0.parquet",
         "_aggregates/daily_session_metrics.parquet",
         "_aggregates/daily_github_metrics.parquet",
-        "tenant=acme/repo=acme-web/date=2025-01-01/data_0.parquet",
-        "tenant=acme/repo=acme-web/date=2025-01-02/data_0.parquet",
-        "tenant=acme/repo=acme-api/date=2025-01-02/data_0.parquet",
-        f"tenant=acme/repo={NULL_PARTITION}/date=2025-01-03/data_0.parquet",
+        "tenant=acme/owner=acme/repo=web/date=2025-01-01/data_0.parquet",
+        "tenant=acme/owner=acme/repo=web/date=2025-01-02/data_0.parquet",
+        "tenant=acme/owner=acme/repo=api/date=2025-01-02/data_0.parquet",
+        f"tenant=acme/owner={null}/repo={null}/date=2025-01-03/data_0.parquet",
         "tenant=acme/_aggregates/daily_session_metrics.parquet",
-        "tenant=globex/repo=globex-app/date=2025-01-01/data_0.parquet",
+        "tenant=globex/owner=globex/repo=app/date=2025-01-01/data_0.parquet",
         "tenant=globex/_aggregates/daily_session_metrics.parquet",
     }
     # DuckDB prunes and types the Hive partitions; the files keep repo_slug/event_date/tenant_id themselves
-    sessions = out / "repo=*" / "date=*" / "*.parquet"
+    sessions = out / "owner=*" / "repo=*" / "date=*" / "*.parquet"
     assert read(sessions) == 3 + 2 + 1 + 2 + 4 + 5 == result.session_rows
-    assert read(sessions, "repo = 'acme-web' and date = '2025-01-01'") == 3 + 5
-    assert read(sessions, "repo is null") == 2  # Hive's null partition reads back as NULL
-    assert read(out / "tenant=*" / "repo=*" / "date=*" / "*.parquet", "tenant = 'acme'") == 8
-    assert read(out / "tenant=globex" / "repo=*" / "date=*" / "*.parquet") == 4
+    assert read(sessions, "owner = 'acme' and repo = 'web' and date = '2025-01-01'") == 3 + 5
+    assert read(sessions, "owner is null and repo is null") == 2  # Hive's null partition reads back as NULL
+    assert read(out / "tenant=*" / "owner=*" / "repo=*" / "date=*" / "*.parquet", "tenant = 'acme'") == 8
+    assert read(out / "tenant=globex" / "owner=*" / "repo=*" / "date=*" / "*.parquet") == 4
     assert (
         read(out / "tenant=acme" / "_aggregates" / "daily_session_metrics.parquet", "tenant_id <> 'acme'")
         == 0
@@ -104,47 +105,73 @@ def test_partition_values_that_would_escape_are_refused(home: Home) -> None:
     assert not [p for p in everything if "evil" in p or "escaped" in p]
     assert all(".." not in p for p in files(home.parquet))
     # the refused tenant's rows are still in the all-tenants tree (no folder is made from that tenant id)
-    assert read(home.parquet / "repo=*" / "date=*" / "*.parquet", "tenant_id = '../../escaped'") == 5
+    assert read(home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet", "tenant_id = '../../escaped'") == 5
 
 
 @pytest.mark.parametrize(
-    ("value", "safe"),
-    [
-        ("acme", True),
-        ("acme-web", True),
-        ("org_42", True),
-        ("a.b@c+d", True),
-        ("2025-01-24", True),
-        ("..", False),
-        (".", False),
-        ("../x", False),
-        ("a/../b", False),
-        ("a/b", False),
-        ("a\\b", False),
-        (".hidden", False),
-        ("", False),
-        ("x" * 201, False),
-        ("a b", False),
-        ("a\x00b", False),
-        ("x..y", False),
-    ],
+    "tenant", ["__HIVE_DEFAULT_PARTITION__", "tenant=evil", "", "x\ny", ".hidden", "a b", "a/b", "x" * 65]
 )
-def test_safe_partition_value(value: str, safe: bool) -> None:
-    assert safe_partition_value(value) is safe
+def test_tenant_ids_outside_the_rule_get_no_tree(home: Home, tenant: str) -> None:
+    result = export_parquet(home, make_published(home, [(tenant, "acme/web", "2025-01-01", 2)]))
+    assert result.tenants == [] and result.refused == [f"tenant_id {tenant!r} (2 rows)"]
+    assert not list(home.parquet.glob("tenant=*"))
+    assert read(home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet") == 2  # still in the shared tree
 
 
 def test_repo_partition() -> None:
-    assert repo_partition("acme/web") == "acme-web"
+    assert repo_partition("acme/web") == ("acme", "web")
+    assert repo_partition("acme/web..v2") == ("acme", "web..v2")
     assert repo_partition(None) is None
-    for bad in ("../x", "acme/..", "/etc/passwd", "a/b/c", "a\\b/c"):
+    for bad in ("../x", "acme/..", "acme/.", "/etc/passwd", "a/b/c", "a\\b/c", "Acme/Web", "-a/b"):
         with pytest.raises(ValueError):
             repo_partition(bad)
+
+
+AMBIGUOUS = ["a/b-c", "a-b/c", "acme/web..v2", "acme/007", "acme/2025-01-01", "acme/.github"]
+
+
+def test_repository_folders_are_injective_and_read_back_exactly(home: Home) -> None:
+    """The old one-level layout put a/b-c and a-b/c in one folder and dropped acme/web..v2; each slug now
+    has its own owner=/repo= folders and reads back as the exact slug in DuckDB and in pandas (pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    rows = [("acme", slug, "2025-01-01", i + 1) for i, slug in enumerate(AMBIGUOUS)]
+    result = export_parquet(home, make_published(home, rows))
+    assert result.refused == []
+    sessions = home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet"
+    with duckdb.connect() as con:
+        got = con.execute(
+            f"select owner || '/' || repo, count(*), bool_and(owner || '/' || repo = repo_slug) "
+            f"from read_parquet('{sessions}', hive_partitioning = true, "
+            "hive_types = {'owner': 'varchar', 'repo': 'varchar', 'date': 'date'}) group by 1 order by 1"
+        ).fetchall()
+    assert got == sorted((slug, i + 1, True) for i, slug in enumerate(AMBIGUOUS))
+    partitioning = ds.partitioning(
+        pa.schema([("owner", pa.string()), ("repo", pa.string()), ("date", pa.string())]), flavor="hive"
+    )
+    frame = ds.dataset(
+        home.parquet, format="parquet", partitioning=partitioning, ignore_prefixes=["tenant=", "_"]
+    )
+    table = frame.to_table().to_pandas()
+    table["slug"] = table["owner"] + "/" + table["repo"]
+    assert (table["slug"] == table["repo_slug"]).all()
+    assert table.groupby("slug").size().to_dict() == {slug: i + 1 for i, slug in enumerate(AMBIGUOUS)}
+
+
+def test_the_earlier_one_level_layout_is_removed(home: Home) -> None:
+    old = home.parquet / "repo=acme-web" / "date=2025-01-01" / "data_0.parquet"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"PAR1")
+    result = export_parquet(home, make_published(home, [("acme", "acme/web", "2025-01-01", 1)]))
+    assert result.removed == 1 and not (home.parquet / "repo=acme-web").exists()
+    assert files(home.parquet) >= {"owner=acme/repo=web/date=2025-01-01/data_0.parquet"}
 
 
 def test_reexport_keeps_unchanged_files_and_removes_vanished_partitions(home: Home) -> None:
     source = make_published(home)
     export_parquet(home, source)
-    kept = home.parquet / "repo=globex-app" / "date=2025-01-01" / "data_0.parquet"
+    kept = home.parquet / "owner=globex" / "repo=app" / "date=2025-01-01" / "data_0.parquet"
     mtime = kept.stat().st_mtime_ns
     again = export_parquet(home, source)
     assert again.written == 0 and again.removed == 0 and again.unchanged == len(files(home.parquet))
@@ -166,18 +193,18 @@ def test_only_changed_partitions_are_rewritten(home: Home) -> None:
     export_parquet(home, make_published(home))
     out = home.parquet
     untouched = [
-        out / "repo=globex-app/date=2025-01-01/data_0.parquet",
-        out / "tenant=globex/repo=globex-app/date=2025-01-01/data_0.parquet",
-        out / "tenant=acme/repo=acme-web/date=2025-01-02/data_0.parquet",
+        out / "owner=globex/repo=app/date=2025-01-01/data_0.parquet",
+        out / "tenant=globex/owner=globex/repo=app/date=2025-01-01/data_0.parquet",
+        out / "tenant=acme/owner=acme/repo=web/date=2025-01-02/data_0.parquet",
     ]
     changed = [
-        out / "repo=acme-api/date=2025-01-02/data_0.parquet",
-        out / "tenant=acme/repo=acme-api/date=2025-01-02/data_0.parquet",
+        out / "owner=acme/repo=api/date=2025-01-02/data_0.parquet",
+        out / "tenant=acme/owner=acme/repo=api/date=2025-01-02/data_0.parquet",
     ]
     stamps = {p: p.stat().st_mtime_ns for p in [*untouched, *changed]}
     manifest = json.loads((out / "_manifest.json").read_text())["partitions"]
-    assert manifest["repo=acme-api/date=2025-01-02"][0] == 1
-    assert manifest["tenant=acme/repo=acme-api/date=2025-01-02"][0] == 1
+    assert manifest["owner=acme/repo=api/date=2025-01-02"][0] == 1
+    assert manifest["tenant=acme/owner=acme/repo=api/date=2025-01-02"][0] == 1
 
     rows = [*SESSIONS, ("acme", "acme/api", "2025-01-02", 1)]  # one more request on one day
     export_parquet(home, make_published(home, rows))
@@ -185,7 +212,7 @@ def test_only_changed_partitions_are_rewritten(home: Home) -> None:
     assert all(p.stat().st_mtime_ns != stamps[p] for p in changed)
     assert [read(p) for p in changed] == [2, 2]
     assert (
-        json.loads((out / "_manifest.json").read_text())["partitions"]["repo=acme-api/date=2025-01-02"][0]
+        json.loads((out / "_manifest.json").read_text())["partitions"]["owner=acme/repo=api/date=2025-01-02"][0]
         == 2
     )
 

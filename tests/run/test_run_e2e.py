@@ -290,9 +290,9 @@ def test_status(scenario: Scenario) -> None:
 
 def test_parquet_exports_and_refused_tenant(scenario: Scenario) -> None:
     parquet = scenario.home.parquet
-    assert list(parquet.glob("repo=acme-web/date=*/data_0.parquet"))
+    assert list(parquet.glob("owner=acme/repo=web/date=*/data_0.parquet"))
     assert (parquet / "_aggregates" / "daily_session_metrics.parquet").exists()
-    assert list(parquet.glob("tenant=acme/repo=*/date=*/*.parquet"))
+    assert list(parquet.glob("tenant=acme/owner=*/repo=*/date=*/*.parquet"))
     assert (parquet / "tenant=globex" / "_aggregates" / "daily_session_metrics.parquet").exists()
     # a tenant id that would escape the folder never gets that far: the loader dead-letters the record
     dead = json.loads(
@@ -345,7 +345,7 @@ def test_retention_purges_old_rows_and_skips_expired_records(scenario: Scenario)
             ).fetchone()[0]
             == 0
         )
-    dates = {p.name.removeprefix("date=") for p in home.parquet.glob("repo=*/date=*")}
+    dates = {p.name.removeprefix("date=") for p in home.parquet.glob("owner=*/repo=*/date=*")}
     assert dates and min(dates) >= cut.date().isoformat()
 
 

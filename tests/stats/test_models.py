@@ -122,10 +122,13 @@ def test_correlation_series_is_a_zero_filled_spine(db: duckdb.DuckDBPyConnection
         group by all
         """,
     )
+    # only the pairs entitled to their repository's GitHub figures get a series (acme's two repositories)
     expected_pairs = mart_rows(
-        db, "select distinct tenant_id, repo_slug from marts.sessions where repo_slug is not null"
+        db,
+        "select distinct tenant_id, repo_slug from marts.sessions where repo_slug is not null "
+        "and (tenant_id, repo_slug) in (select (tenant_id, repo_slug) from marts.repository_entitlements)",
     )
-    assert len(pairs) == len(expected_pairs) >= 3
+    assert len(pairs) == len(expected_pairs) == 2
     for pair in pairs:
         assert pair["days"] == (pair["last"] - pair["first"]).days + 1
         assert pair["requests"] == pair["sessions"], "every request of the pair is counted once"

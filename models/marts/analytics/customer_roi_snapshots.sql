@@ -16,6 +16,10 @@ pull_requests as (
     select * from {{ ref('pull_requests') }}
 ),
 
+entitlements as (
+    select * from {{ ref('repository_entitlements') }}
+),
+
 daily as (
     select
         tenant_id,
@@ -52,13 +56,16 @@ daily_developers as (
     where developer_id is not null
 ),
 
--- the repositories a tenant's requests name: their pull requests are the tenant's engineering output
+-- the repositories a tenant's requests name and it is entitled to (marts.repository_entitlements): their
+-- pull requests are the tenant's engineering output; a repository tag alone entitles no one
 tenant_repos as (
     select distinct
-        tenant_id,
-        repo_slug
+        usage.tenant_id,
+        usage.repo_slug
     from usage
-    where repo_slug is not null
+    inner join entitlements
+        on usage.tenant_id = entitlements.tenant_id
+        and usage.repo_slug = entitlements.repo_slug
 ),
 
 tenant_merged_prs as (

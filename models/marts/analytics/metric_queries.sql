@@ -6,6 +6,7 @@
     requests=ref('sessions').include(database=false),
     pull_requests=ref('pull_requests').include(database=false),
     commits=ref('commits').include(database=false),
+    repositories=ref('repository_entitlements').include(database=false),
     policy_models='cast($policy_models as varchar[])',
 ) }}
 {%- endset %}

@@ -9,6 +9,7 @@ report as (
         requests=ref('sessions'),
         pull_requests=ref('pull_requests'),
         commits=ref('commits'),
+        repositories=ref('repository_entitlements'),
         policy_models=analytics_model_list(var('policy_models')),
     ) }}
 ),

@@ -2,7 +2,8 @@
 and day of a continuous date spine (days without activity are zeros, not dropped).
 
 The logic is prodlens.stats.correlation.daily_series (covered by pytest); this model only feeds it requests
-(marts.sessions) and per-repository GitHub days (marts.daily_github_metrics), restricted to the optional
+(marts.sessions, only for the tenant/repository pairs of marts.repository_entitlements) and per-repository
+GitHub days (marts.daily_github_metrics), restricted to the optional
 window vars stats_window_start / stats_window_end, and fixes the column types.
 """
 
@@ -48,11 +49,15 @@ def model(dbt, session):
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
     from prodlens.stats import daily_series
 
+    # Only the (tenant, repository) pairs entitled to GitHub outcomes get a series: a repository tag alone
+    # would pair one tenant's AI use with another tenant's commits.
+    entitled = dbt.ref("repository_entitlements").project("tenant_id, repo_slug").distinct().df()
     requests = (
         dbt.ref("sessions")
         .filter("tenant_id is not null and repo_slug is not null")
         .project("tenant_id, repo_slug, event_date, developer_id, total_tokens, cost_usd")
         .df()
+        .merge(entitled, on=["tenant_id", "repo_slug"], how="inner")
     )
     github = (
         dbt.ref("daily_github_metrics")
