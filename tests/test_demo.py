@@ -172,10 +172,17 @@ def test_a_repository_tag_does_not_entitle_a_tenant_to_its_github_figures(
         figures["default"]["cost_per_merged_pr"],
     ) == (None, None, None)
     pairs = query(home, "select distinct tenant_id, repo_slug from marts.correlation_series order by all")
-    assert pairs == [{"tenant_id": "acme", "repo_slug": "acme/api"}, {"tenant_id": "acme", "repo_slug": "acme/web"}]
+    assert pairs == [
+        {"tenant_id": "acme", "repo_slug": "acme/api"},
+        {"tenant_id": "acme", "repo_slug": "acme/web"},
+    ]
     roi = query(
         home,
         "select tenant_id, count(merged_prs_30d) as with_github from marts.customer_roi_snapshots group by all "
         "order by all",
     )
-    assert {r["tenant_id"]: r["with_github"] > 0 for r in roi} == {"acme": True, "default": False, "globex": False}
+    assert {r["tenant_id"]: r["with_github"] > 0 for r in roi} == {
+        "acme": True,
+        "default": False,
+        "globex": False,
+    }

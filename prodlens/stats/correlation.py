@@ -82,7 +82,8 @@ CORRELATION_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "x_metric": "AI usage metric on day d: requests, active_developers, total_tokens or cost_usd.",
     "y_metric": "Delivery metric on day d + lag_days: commits, merged_prs or median_merge_hours.",
     "lag_days": "Days by which the delivery metric follows the AI metric (0 = same day).",
-    "correlation_date": "Date of the run (as_of).",
+    "correlation_date": "The as-of date: var stats_as_of, else stats_window_end, else the tenant's own last "
+    "day in correlation_series (another tenant's newer data does not move it).",
     "window_start": "First day of the daily spine of this tenant and repository.",
     "window_end": "Last day of the daily spine of this tenant and repository.",
     "sample_size": "Number of (x, y) pairs behind pearson_r/spearman_r (after differencing when detrended).",
@@ -371,7 +372,7 @@ def correlations(
     min_sample_size: int = 14,
     detrend: bool = True,
     fdr: float = 0.05,
-    as_of: date,
+    as_of: date | None = None,
     created_at: datetime,
 ) -> pd.DataFrame:
     """Lagged Pearson and Spearman correlations of AI usage against delivery metrics.
@@ -389,6 +390,9 @@ def correlations(
       an undefined statistic has null r and p and a ``note``.
     * pearson_p_adjusted / spearman_p_adjusted: Benjamini–Hochberg over all non-null tests of one
       (tenant_id, repo_slug) in this run; ``significant`` = pearson_p_adjusted < ``fdr`` (False when null).
+
+    * correlation_date: ``as_of``, or without it the tenant's own last day in ``series`` (another
+      tenant's newer data does not move it).
 
     Returns one row per tenant, repository, x, y and lag with the columns in ``CORRELATION_COLUMNS``,
     object-typed with None for missing values (never NaN or inf).
@@ -413,8 +417,10 @@ def correlations(
             f"day {first['_day'].date()}"
         )
 
+    last_days: dict[Any, pd.Timestamp] = frame.groupby("tenant_id")["_day"].max().to_dict()
     rows: list[dict[str, Any]] = []
     for (tenant, repo), fam in frame.groupby(["tenant_id", "repo_slug"], sort=True):
+        correlation_date = as_of or last_days[tenant].date()
         fam = fam.set_index("_day").sort_index()
         spine = pd.date_range(fam.index.min(), fam.index.max(), freq="D")
         fam = fam.reindex(spine)
@@ -445,7 +451,7 @@ def correlations(
                             "x_metric": x_name,
                             "y_metric": y_name,
                             "lag_days": lag,
-                            "correlation_date": as_of,
+                            "correlation_date": correlation_date,
                             "window_start": spine[0].date(),
                             "window_end": spine[-1].date(),
                             "sample_size": rep.n,

@@ -40,6 +40,7 @@ EFFECT_COLUMNS: list[str] = [
     "n",
     "interpretation",
     "note",
+    "as_of",
     "created_at",
 ]
 
@@ -185,6 +186,12 @@ def _model_rows(tenant: Any, part: pd.DataFrame, created_at: datetime) -> list[d
     return rows
 
 
+def _last_day(days: pd.Series, created_at: datetime) -> date:
+    """The last day of `days`, or the day of `created_at` when there is none."""
+    known = days.dropna()
+    return known.max().date() if len(known) else created_at.date()
+
+
 def _growth_row(tenant: Any, part: pd.DataFrame, as_of: date, created_at: datetime) -> dict[str, Any]:
     end = pd.Timestamp(as_of)
     day = part["day"]
@@ -207,19 +214,21 @@ def _growth_row(tenant: Any, part: pd.DataFrame, as_of: date, created_at: dateti
     )
 
 
-def effect_sizes(requests: pd.DataFrame, *, as_of: date, created_at: datetime) -> pd.DataFrame:
+def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_at: datetime) -> pd.DataFrame:
     """Effect-size rows per tenant: latency_cohens_d, token_efficiency_ratio, model_acceptance_rate (one row
     per model) and session_growth_percent.
 
     ``requests``: tenant_id, event_date, model, accepted_flag (0/1, null = unknown), latency_ms (may be
     null), total_tokens. All rows are used for the first three metrics; session_growth_percent compares
-    requests on as_of-6..as_of (n_group_a) with as_of-13..as_of-7 (n_group_b). Rows without tenant_id are
+    requests on as_of-6..as_of (n_group_a) with as_of-13..as_of-7 (n_group_b); without ``as_of``, each
+    tenant's as-of date is its own last day with requests, so one tenant's newer data never empties another
+    tenant's window. Every row carries its tenant's as_of. Rows without tenant_id are
     ignored; rows with a null accepted_flag count only for session growth and the overall token mean;
     requests without a model are reported under model "unknown".
 
     Columns (``EFFECT_COLUMNS``): tenant_id, metric, model (only for model_acceptance_rate), value,
     cohens_d (only for latency_cohens_d: the uncorrected d; value is Hedges' g), ci_low, ci_high,
-    n_group_a, n_group_b, n, interpretation (only for latency_cohens_d), note, created_at.
+    n_group_a, n_group_b, n, interpretation (only for latency_cohens_d), note, as_of, created_at.
     """
     _require(
         requests,
@@ -239,8 +248,12 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date, created_at: datetime) -
     frame = frame[frame["tenant_id"].notna()]
     rows: list[dict[str, Any]] = []
     for tenant, part in frame.groupby("tenant_id", sort=True):
-        rows.append(_latency_row(tenant, part, created_at))
-        rows.append(_token_row(tenant, part, created_at))
-        rows.extend(_model_rows(tenant, part, created_at))
-        rows.append(_growth_row(tenant, part, as_of, created_at))
+        tenant_as_of = as_of or _last_day(part["day"], created_at)
+        tenant_rows = [
+            _latency_row(tenant, part, created_at),
+            _token_row(tenant, part, created_at),
+            *_model_rows(tenant, part, created_at),
+            _growth_row(tenant, part, tenant_as_of, created_at),
+        ]
+        rows.extend({**row, "as_of": tenant_as_of} for row in tenant_rows)
     return _nan_free(pd.DataFrame(rows, columns=EFFECT_COLUMNS), EFFECT_COLUMNS)

@@ -105,7 +105,9 @@ def test_partition_values_that_would_escape_are_refused(home: Home) -> None:
     assert not [p for p in everything if "evil" in p or "escaped" in p]
     assert all(".." not in p for p in files(home.parquet))
     # the refused tenant's rows are still in the all-tenants tree (no folder is made from that tenant id)
-    assert read(home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet", "tenant_id = '../../escaped'") == 5
+    assert (
+        read(home.parquet / "owner=*" / "repo=*" / "date=*" / "*.parquet", "tenant_id = '../../escaped'") == 5
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,9 @@ def test_only_changed_partitions_are_rewritten(home: Home) -> None:
     assert all(p.stat().st_mtime_ns != stamps[p] for p in changed)
     assert [read(p) for p in changed] == [2, 2]
     assert (
-        json.loads((out / "_manifest.json").read_text())["partitions"]["owner=acme/repo=api/date=2025-01-02"][0]
+        json.loads((out / "_manifest.json").read_text())["partitions"]["owner=acme/repo=api/date=2025-01-02"][
+            0
+        ]
         == 2
     )
 

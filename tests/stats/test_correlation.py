@@ -318,3 +318,11 @@ def test_benjamini_hochberg_matches_scipy() -> None:
     assert adjusted[0] == pytest.approx(min(0.01 * 6 / 2, 0.03 * 6 / 3, 0.04 * 6 / 5))
     assert benjamini_hochberg([None, None]) == [None, None]
     assert benjamini_hochberg([]) == []
+
+
+def test_correlation_date_is_each_tenants_own_last_day() -> None:
+    both = pd.concat([series_frame(30, tenant="t1"), series_frame(20, tenant="t2", repo="acme/web")])
+    out = correlations(both, created_at=CREATED)
+    dates = out.groupby("tenant_id")["correlation_date"].unique().to_dict()
+    assert {k: list(v) for k, v in dates.items()} == {"t1": [day(29)], "t2": [day(19)]}
+    assert set(correlations(both, as_of=AS_OF, created_at=CREATED)["correlation_date"]) == {AS_OF}

@@ -198,3 +198,33 @@ def test_effect_sizes_empty() -> None:
     )
     out = effect_sizes(empty, as_of=AS_OF, created_at=CREATED)
     assert out.empty and list(out.columns) == EFFECT_COLUMNS
+
+
+def test_each_tenant_has_its_own_as_of_date() -> None:
+    """Without an as-of date, session growth uses each tenant's own last day: t3's data ends 30 days
+    before t1's, and its growth is still computed over its own last two weeks (not an empty window)."""
+    t3 = [
+        {
+            "tenant_id": "t3",
+            "event_date": AS_OF - timedelta(days=30 + d),
+            "model": "m",
+            "accepted_flag": 1,
+            "latency_ms": 100.0,
+            "total_tokens": 10,
+        }
+        for d in (0, 1, 2, 8)
+    ]
+    requests = pd.concat([make_requests(), pd.DataFrame(t3)], ignore_index=True)
+    out = effect_sizes(requests, created_at=CREATED)
+    as_of = out.groupby("tenant_id")["as_of"].unique().to_dict()
+    assert {k: list(v) for k, v in as_of.items()} == {
+        "t1": [AS_OF],
+        "t2": [AS_OF],
+        "t3": [AS_OF - timedelta(days=30)],
+    }
+    growth = out[(out["tenant_id"] == "t3") & (out["metric"] == "session_growth_percent")].iloc[0]
+    assert (growth["n_group_a"], growth["n_group_b"]) == (3, 1)
+    assert growth["value"] == pytest.approx((3 - 1) / 1 * 100)
+    # an explicit as-of date applies to every tenant
+    fixed = effect_sizes(requests, as_of=AS_OF, created_at=CREATED)
+    assert set(fixed["as_of"]) == {AS_OF}

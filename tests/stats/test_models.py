@@ -176,14 +176,12 @@ def test_correlation_cache_is_the_library_on_the_series(db: duckdb.DuckDBPyConne
     """The model passes marts.correlation_series and the default vars to prodlens.stats.correlations."""
     series = db.cursor().execute("select * from marts.correlation_series").df()
     mart = db.cursor().execute("select * from marts.correlation_cache").df()
-    as_of = mart["correlation_date"].iloc[0]
     expected = correlations(
         series,
         max_lag_days=7,
         min_sample_size=14,
         detrend=True,
         fdr=0.05,
-        as_of=pd.Timestamp(as_of).date(),
         created_at=mart["created_at"].iloc[0],
     )
     key = ["tenant_id", "repo_slug", "x_metric", "y_metric", "lag_days"]
@@ -197,8 +195,11 @@ def test_correlation_cache_is_the_library_on_the_series(db: duckdb.DuckDBPyConne
                 assert got == want
             else:
                 assert float(got) == pytest.approx(float(want), rel=1e-9, abs=1e-12)
-    last_day = pd.to_datetime(series["event_date"]).max().date()
-    assert pd.Timestamp(as_of).date() == last_day, "correlation_date defaults to the series' last day"
+    last_days = pd.to_datetime(series["event_date"]).groupby(series["tenant_id"]).max().dt.date
+    got = {
+        (t, pd.Timestamp(d).date()) for t, d in zip(mart["tenant_id"], mart["correlation_date"], strict=True)
+    }
+    assert got == set(last_days.items()), "correlation_date defaults to each tenant's last day of the series"
 
 
 def test_effect_sizes_are_populated_without_nan(db: duckdb.DuckDBPyConnection) -> None:
@@ -230,15 +231,16 @@ def test_effect_sizes_are_the_library_on_the_requests(db: duckdb.DuckDBPyConnect
         .df()
     )
     mart = mart_rows(db, "select * from marts.effect_sizes")
-    as_of = mart[0]["as_of"]
-    assert as_of == pd.to_datetime(requests["event_date"]).max().date(), (
-        "as_of defaults to the last request day"
+    last_days = pd.to_datetime(requests["event_date"]).groupby(requests["tenant_id"]).max().dt.date
+    assert {(r["tenant_id"], r["as_of"]) for r in mart} == set(last_days.items()), (
+        "as_of defaults to each tenant's last request day"
     )
-    expected = effect_sizes(requests, as_of=as_of, created_at=mart[0]["created_at"])
+    expected = effect_sizes(requests, created_at=mart[0]["created_at"])
     by_key = {(r["tenant_id"], r["metric"], r["model"]): r for r in mart}
     assert len(by_key) == len(expected)
     for want in expected.to_dict("records"):
         got = by_key[(want["tenant_id"], want["metric"], want["model"])]
+        assert got["as_of"] == want["as_of"]
         for column in ("value", "ci_low", "ci_high", "n", "n_group_a", "n_group_b"):
             if want[column] is None:
                 assert got[column] is None

@@ -23,7 +23,7 @@ etag_state as (
 seeded as (
     select distinct
         tenant_id,
-        lower(repo_slug) as repo_slug,
+        lower(repo_slug) as repo_slug
     from mapped
 ),
 
@@ -33,10 +33,16 @@ tenants as (
     where tenant_id is not null
 ),
 
-single_tenant as (
-    select tenant_id
+tenant_count as (
+    select count(*) as n
     from tenants
-    where (select count(*) from tenants) = 1
+),
+
+single_tenant as (
+    select tenants.tenant_id
+    from tenants
+    cross join tenant_count
+    where tenant_count.n = 1
 ),
 
 synced_repositories as (
@@ -48,7 +54,7 @@ synced_repositories as (
 implied as (
     select
         single_tenant.tenant_id,
-        synced_repositories.repo_slug,
+        synced_repositories.repo_slug
     from single_tenant
     cross join synced_repositories
     where synced_repositories.repo_slug is not null
@@ -58,13 +64,13 @@ final as (
     select
         tenant_id,
         repo_slug,
-        'seed' as entitlement_source,
+        'seed' as entitlement_source
     from seeded
     union all
     select
         implied.tenant_id,
         implied.repo_slug,
-        'single_tenant' as entitlement_source,
+        'single_tenant' as entitlement_source
     from implied
     anti join seeded
         on implied.tenant_id = seeded.tenant_id

@@ -9,7 +9,6 @@ the column types so that all-null columns stay typed.
 
 from datetime import UTC, date, datetime
 
-import pandas as pd
 import pyarrow as pa
 
 SCHEMA = pa.schema(
@@ -59,13 +58,11 @@ def _to_arrow(frame, schema):
     )
 
 
-def _as_of(as_of, window_end, series):
-    """The run's as-of date: var stats_as_of, else var stats_window_end, else the last day of the series."""
+def _as_of(as_of, window_end):
+    """The run's as-of date: var stats_as_of, else var stats_window_end, else None (each tenant's own last
+    day in the series)."""
     text = _text(as_of) or _text(window_end)
-    if text is not None:
-        return date.fromisoformat(text)
-    days = pd.to_datetime(series["event_date"]).dropna()
-    return days.max().date() if len(days) else datetime.now(UTC).date()
+    return date.fromisoformat(text) if text is not None else None
 
 
 def model(dbt, session):
@@ -92,7 +89,7 @@ def model(dbt, session):
         min_sample_size=int(_text(min_sample_size) or 14),
         detrend=_flag(detrend),
         fdr=fdr,
-        as_of=_as_of(as_of, window_end, series),
+        as_of=_as_of(as_of, window_end),
         created_at=datetime.fromisoformat(started) if started else datetime.now(UTC),
     )
     result["fdr"] = fdr

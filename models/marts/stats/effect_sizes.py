@@ -10,7 +10,6 @@ stats_window_start / stats_window_end) and fixes the column types.
 
 from datetime import UTC, date, datetime
 
-import pandas as pd
 import pyarrow as pa
 
 SCHEMA = pa.schema(
@@ -69,16 +68,11 @@ def model(dbt, session):
         .project("tenant_id, event_date, model, accepted_flag, latency_ms, total_tokens")
         .df()
     )
-    # As of var stats_as_of, else stats_window_end, else the last day with requests (the data's as-of date).
+    # As of var stats_as_of, else stats_window_end, else each tenant's own last day with requests.
     as_of_text = _text(as_of_var) or end
-    if as_of_text:
-        as_of = date.fromisoformat(as_of_text)
-    elif requests["event_date"].notna().any():
-        as_of = pd.to_datetime(requests["event_date"]).max().date()
-    else:
-        as_of = datetime.now(UTC).date()
     started = _text(run_started_at)
     created_at = datetime.fromisoformat(started) if started else datetime.now(UTC)
-    result = effect_sizes(requests, as_of=as_of, created_at=created_at)
-    result["as_of"] = as_of
+    result = effect_sizes(
+        requests, as_of=date.fromisoformat(as_of_text) if as_of_text else None, created_at=created_at
+    )
     return _to_arrow(result, SCHEMA)
