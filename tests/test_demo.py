@@ -141,6 +141,45 @@ def test_query_reads_the_published_marts_and_nothing_else(demo_home: tuple[Home,
     assert query(home, "select count(*) > 0 as ok from sessions") == [{"ok": True}]
 
 
+def test_query_allow_files_reads_that_folder_only_and_never_writes(
+    demo_home: tuple[Home, str], tmp_path: Path
+) -> None:
+    home, _ = demo_home
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "teams.csv").write_text("developer_id,team\nalice@acme.dev,core\n")
+    (tmp_path / "elsewhere.csv").write_text("a\n1\n")
+    joined = prodlens(
+        "query",
+        f"select t.team, count(*) as n from sessions s join read_csv('{shared}/teams.csv') t using (developer_id) "
+        "group by all",
+        "--format",
+        "json",
+        "--allow-files",
+        str(shared),
+        home=home,
+    )
+    alice = query(home, "select count(*) as n from sessions where developer_id = 'alice@acme.dev'")[0]["n"]
+    assert json.loads(joined.stdout) == [{"team": "core", "n": alice}]
+    refused = [
+        f"select * from read_csv('{tmp_path}/elsewhere.csv')",  # outside the allowed folder
+        f"copy (select * from sessions) to '{shared}/leak.csv'",  # a write inside it
+        f"export database '{shared}/exported'",
+        f"attach '{shared}/x.duckdb' as x",
+    ]
+    for sql in refused:
+        proc = prodlens("query", sql, "--allow-files", str(shared), home=home, check=False)
+        assert proc.returncode != 0 and "query refused" in proc.stderr, (sql, proc.stderr)
+    assert sorted(p.name for p in shared.iterdir()) == ["teams.csv"]
+    # the home's private files can never be allowed; its Parquet tree can
+    for folder in (home.root, home.root.parent):
+        proc = prodlens("query", "select 1", "--allow-files", str(folder), home=home, check=False)
+        message = proc.stderr.strip().splitlines()
+        assert proc.returncode != 0 and len(message) == 1 and "never reads" in message[0], proc.stderr
+    missing = prodlens("query", "select 1", "--allow-files", str(tmp_path / "nope"), home=home, check=False)
+    assert missing.returncode != 0 and "not a directory" in missing.stderr
+
+
 def test_a_repository_tag_does_not_entitle_a_tenant_to_its_github_figures(
     demo_home: tuple[Home, str],
 ) -> None:

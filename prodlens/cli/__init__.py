@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Sequence
 
@@ -53,10 +54,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             locked = lock_error(Home.from_env().warehouse, exc)
             print(f"prodlens: error: {locked}", file=sys.stderr)
             return locked.exit_code
+        if _NO_SPACE in str(exc):
+            return _disk_full(str(exc).splitlines()[0])
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _disk_full(str(exc))
         raise
     except KeyboardInterrupt:
         print("prodlens: interrupted", file=sys.stderr)
         return 130
+
+
+_NO_SPACE = "No space left on device"
+
+
+def _disk_full(detail: str) -> int:
+    print(
+        f"prodlens: error: the disk is full ({detail}); free space under {Home.from_env().root} and run again "
+        "(nothing is lost: the next run resumes)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -346,9 +346,9 @@ def execute(ctx: RunContext) -> RunReport:
 
 
 def _record(ctx: RunContext, report: RunReport) -> None:
-    """One row in raw.etl_runs and one JSON line in runs.log; runs.log alone when the working
-    database cannot be written (for example when it is locked)."""
-    details = report.to_json(ctx.config)
+    """One row in raw.etl_runs and one JSON line in runs.log; runs.log alone (saying why) when the
+    working database cannot be written, for example when it is locked or the disk is full. A run whose
+    record cannot be written at all keeps its exit code and says so in its summary."""
     try:
         record_run(
             ctx.home,
@@ -356,18 +356,8 @@ def _record(ctx: RunContext, report: RunReport) -> None:
             started_at=report.started_at,
             finished_at=report.finished_at,
             row_count=report.rows,
-            details=details,
+            details=report.to_json(ctx.config),
             status=report.status,
         )
     except Exception as exc:
-        entry = {
-            "job": "run",
-            "started_at": report.started_at.isoformat(),
-            "finished_at": (report.finished_at or now()).isoformat(),
-            "row_count": report.rows,
-            "status": report.status,
-            "details": {**details, "etl_runs": f"not recorded: {exc}"},
-        }
-        ctx.home.ensure()
-        with open(ctx.home.runs_log, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, default=str) + "\n")
+        report.warnings.append(f"run record incomplete: {type(exc).__name__}: {exc}")

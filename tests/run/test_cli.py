@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from prodlens.demo.github_replay import Fault
 from prodlens.home import Home
 from tests.conftest import prodlens, query
@@ -97,3 +99,34 @@ def test_a_github_rate_limit_stop_builds_publishes_and_exits_17(home: Home, tmp_
     entry = json.loads(home.runs_log.read_text().splitlines()[-1])
     assert (entry["job"], entry["status"], entry["details"]["exit_code"]) == ("run", "partial", 17)
     assert entry["details"]["failed_step"] is None
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(
+    home: Home, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any command that meets a full disk outside a run's steps (its lock file, a loader's record) ends
+    with one line naming the disk, not a traceback."""
+    import errno
+
+    import duckdb
+
+    import prodlens.cli.status as status
+    from prodlens.cli import main
+
+    monkeypatch.setenv("PRODLENS_HOME", str(home.root))
+    for exc in (
+        OSError(errno.ENOSPC, "No space left on device", str(home.root / "run.lock")),
+        duckdb.IOException("IO Error: Could not write to file: No space left on device\nmore"),
+    ):
+
+        def fail(args: object, exc: BaseException = exc) -> int:
+            raise exc
+
+        monkeypatch.setattr(status, "_status", fail)
+        assert main(["status"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert (
+            len(err) == 1
+            and err[0].startswith("prodlens: error: the disk is full (")
+            and str(home.root) in err[0]
+        )

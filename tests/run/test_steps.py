@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 import prodlens.run.steps as steps
+import prodlens.runlog as runlog
 from prodlens.build import failed_nodes
 from prodlens.errors import DatabaseLocked, UserError
 from prodlens.home import Home
@@ -154,10 +155,11 @@ def test_runs_log_is_written_even_when_etl_runs_cannot_be(
     def locked(*args: object, **kwargs: object) -> None:
         raise DatabaseLocked("database warehouse.duckdb is locked by process 42")
 
-    monkeypatch.setattr(steps, "record_run", locked)
-    execute(context(home))
+    monkeypatch.setattr(runlog, "connect", locked)
+    report = execute(context(home))
     entry = runs_log(home)[-1]
     assert entry["job"] == "run" and "locked by process 42" in entry["details"]["etl_runs"]
+    assert report.exit_code == 0 and any("run record incomplete" in w for w in report.warnings)
 
 
 def test_summary_rendering(home: Home, calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,3 +207,81 @@ def test_nothing_loaded_yet_skips_the_rest(home: Home, tmp_path: Path) -> None:
     assert not home.published.exists()
     again = execute(context(home, RunConfig(traces=TracesConfig(paths=(str(empty),)))))  # etl_runs exists now
     assert again.exit_code == 0 and again.lines[-1][0] == "build"
+
+
+@pytest.fixture
+def full_disk(home: Home, monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
+    """A disk with no free space for runs.log until the space reserve is deleted: appends to runs.log fail
+    with ENOSPC while the reserve exists, as they would on a full file system whose only slack is that
+    reserve. Call it with False to give the space back."""
+    import errno
+    import os
+
+    home.ensure()
+    runlog.keep_reserve(home)  # made by an earlier run, while there was space
+    reserve = home.root / runlog.RESERVE_FILE
+    state = {"full": True}
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        if state["full"] and target == str(home.runs_log) and reserve.exists():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+    def set_full(full: bool) -> None:
+        state["full"] = full
+
+    return set_full
+
+
+def test_a_full_disk_keeps_the_run_line_and_the_steps_exit_code(
+    home: Home, calls: list[str], monkeypatch: pytest.MonkeyPatch, full_disk: Callable[[bool], None]
+) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise duckdb.IOException(
+            "IO Error: Could not write file warehouse.duckdb.wal: No space left on device"
+        )
+
+    monkeypatch.setitem(steps.STEP_FUNCTIONS, "load", _fail(OSError(28, "No space left on device")))
+    monkeypatch.setattr(runlog, "connect", disk_full)
+    report = execute(context(home))
+    assert report.exit_code == EXIT_CODES["load"] and report.failed_step == "load"
+    entry = runs_log(home)[-1]
+    assert entry["status"] == report.status and "No space left" in entry["details"]["etl_runs"]
+    assert "No space left on device" in entry["details"]["steps"]["load"]["error"]
+    # the reserve paid for the line; the next run, with space back, has one again
+    full_disk(False)
+    execute(context(home))
+    assert len(runs_log(home)) == 2
+    reserve = home.root / runlog.RESERVE_FILE
+    assert reserve.exists() and reserve.stat().st_size == runlog.RESERVE_BYTES
+
+
+def test_a_full_disk_without_reserve_still_ends_with_the_steps_exit_code(
+    home: Home, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(steps.STEP_FUNCTIONS, "build", _fail(UserError("dbt build failed")))
+    monkeypatch.setattr(runlog, "connect", no_space)
+    monkeypatch.setattr(runlog, "_append", no_space)
+    report = execute(context(home))
+    assert report.exit_code == EXIT_CODES["build"]
+    assert any("run record incomplete" in w and "No space left" in w for w in report.warnings)
+
+
+def test_a_line_cut_short_by_a_full_disk_is_removed(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    home.ensure()
+    home.runs_log.write_text('{"job": "earlier"}\n')
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:10]))
+    with pytest.raises(OSError):
+        runlog._append(home.runs_log, b'{"job": "run", "long": "line"}\n')
+    monkeypatch.undo()
+    assert home.runs_log.read_text() == '{"job": "earlier"}\n'
