@@ -82,6 +82,7 @@ TRACE_STRUCTURE: dict[str, Any] = {
     "prompt_tokens_details": {"cached_tokens": V},
     "usage": _TOKEN_USAGE,
     "response_cost": V,
+    "spend": V,  # LiteLLM_SpendLogs' name for response_cost
     "cache_hit": V,
     "hidden_params": {"response_cost": V},
     "error_information": {"error_code": V, "error_class": V},
@@ -89,6 +90,9 @@ TRACE_STRUCTURE: dict[str, Any] = {
     "developer_id": V,
     "session_id": V,
     "end_user": V,
+    "user": V,  # LiteLLM_SpendLogs: the request's `user` field
+    "team_id": V,  # LiteLLM_SpendLogs
+    "organization_id": V,  # LiteLLM_SpendLogs
     "request_tags": V,
     "metadata": {
         "developer_id": V,
@@ -101,6 +105,12 @@ TRACE_STRUCTURE: dict[str, Any] = {
         "user_api_key_user_email": V,
         "user_api_key_team_id": V,
         "user_api_key_org_id": V,
+        # headers the client sent through the proxy (LiteLLM keeps only x-* headers here)
+        "requester_custom_headers": {
+            "x-prodlens-repo": V,
+            "x-prodlens-developer": V,
+            "x-prodlens-session": V,
+        },
         "requester_metadata": {
             "developer_id": V,
             "user": V,
@@ -109,6 +119,8 @@ TRACE_STRUCTURE: dict[str, Any] = {
             **_PROMPT_MANAGEMENT,
         },
         "usage_object": _TOKEN_USAGE,
+        # LiteLLM_SpendLogs keeps the error here (its code and class only are read)
+        "error_information": {"error_code": V, "error_class": V},
         "prompt_management_metadata": _PROMPT_MANAGEMENT,
         **_PROMPT_MANAGEMENT,
         **_ACCEPTANCE,

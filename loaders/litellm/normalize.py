@@ -133,8 +133,15 @@ class Normaliser:
         self.con.close()
 
     # ------------------------------------------------------------------ per chunk
-    def add(self, source_file: str, first_line: int, lines: list[bytes] | LineBlock) -> None:
-        """Normalise consecutive lines of one file, starting at line number `first_line`.
+    def add(
+        self,
+        source_file: str,
+        first_line: int,
+        lines: list[bytes] | LineBlock,
+        line_numbers: np.ndarray | None = None,
+    ) -> None:
+        """Normalise consecutive lines of one file, starting at line number `first_line` (or numbered by
+        `line_numbers`, one per line, for records that are not lines of a file: database rows).
 
         Lines are queued and normalised FLUSH_ROWS at a time: one normalise query costs ~0.1-0.3 s to
         plan whatever its size, so the lines of many small files (an S3 bucket with an object per
@@ -145,8 +152,10 @@ class Normaliser:
         else:
             raw, block = pa.array(lines, pa.large_binary()), False
         text, bad_index = _decode(raw)
-        bad_utf8 = [first_line + i for i in bad_index]
-        numbers = pa.array(np.arange(first_line, first_line + len(text), dtype=np.int64))
+        if line_numbers is None:
+            line_numbers = np.arange(first_line, first_line + len(text), dtype=np.int64)
+        bad_utf8 = [int(line_numbers[i]) for i in bad_index]
+        numbers = pa.array(line_numbers, pa.int64())
         # blank: empty or only whitespace (utf8_is_space, unlike trimming, copies nothing)
         blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
         if bad_utf8:
@@ -177,10 +186,10 @@ class Normaliser:
                         n,
                         None,
                         "invalid UTF-8",
-                        dead_letter_text(lines[n - first_line].decode("utf-8", "replace")),
+                        dead_letter_text(lines[i].decode("utf-8", "replace")),
                         self.params["default_tenant"],
                     )
-                    for n in bad_utf8
+                    for n, i in zip(bad_utf8, bad_index, strict=True)
                 ]
             )
         if rows:

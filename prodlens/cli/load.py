@@ -1,4 +1,4 @@
-"""`prodlens load traces PATH...` (and, from the GitHub loader, `prodlens load github`)."""
+"""`prodlens load traces PATH...`, `prodlens load github` and `prodlens load spendlogs`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_wait_option(github)
     github.set_defaults(handler=_load_github)
 
+    spendlogs = sources.add_parser(
+        "spendlogs",
+        help="load LiteLLM's SpendLogs table from the proxy's Postgres database",
+        description="Connection string from PRODLENS_LITELLM_DATABASE_URL (or [sources.litellm_spendlogs] "
+        "credentials in .dlt/secrets.toml); it is never printed. Reads rows newer than the last load minus "
+        "the look-back, so rows that commit late are not missed; rows already loaded count as duplicates.",
+    )
+    spendlogs.add_argument(
+        "--lookback-minutes",
+        type=float,
+        default=60.0,
+        metavar="N",
+        help="re-read the last N minutes before the cursor, for rows that commit late (default 60)",
+    )
+    spendlogs.add_argument("--tenant", metavar="ID", help="tenant for rows without an organization")
+    spendlogs.add_argument(
+        "--schema", metavar="NAME", help="the Postgres schema of LiteLLM_SpendLogs (default: the search path)"
+    )
+    add_wait_option(spendlogs)
+    spendlogs.set_defaults(handler=_load_spendlogs)
+
 
 def _load_traces(args: argparse.Namespace) -> int:
     from prodlens.ingest.traces import load_traces, summary_line
@@ -58,6 +79,20 @@ def _load_traces(args: argparse.Namespace) -> int:
     home = Home.from_env()
     with run_lock(home, args.wait, command="prodlens load traces"):
         counts = load_traces(home, args.paths, repo=args.repo, tenant=args.tenant)
+    print(summary_line(counts))
+    return 0
+
+
+def _load_spendlogs(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from prodlens.ingest.spendlogs import load_spendlogs, summary_line
+
+    home = Home.from_env()
+    with run_lock(home, args.wait, command="prodlens load spendlogs"):
+        counts = load_spendlogs(
+            home, lookback=timedelta(minutes=args.lookback_minutes), tenant=args.tenant, schema=args.schema
+        )
     print(summary_line(counts))
     return 0
 

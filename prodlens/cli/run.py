@@ -60,9 +60,9 @@ def render(report: RunReport) -> str:
 def _run(args: argparse.Namespace) -> int:
     home = Home.from_env()
     config = load_config(args.config, home=home)
-    if not config.traces.paths and not config.github.repos:
+    if not config.traces.paths and not config.github.repos and not config.spendlogs.enabled:
         raise UserError(
-            f"nothing to run: configure [traces] paths or [github] repos ({config.describe()}); "
+            f"nothing to run: configure [traces] paths, [github] repos or [spendlogs] enabled ({config.describe()}); "
             "see prodlens.example.toml, or set PRODLENS_TRACES_PATHS / PRODLENS_GITHUB_REPOS"
         )
     check_retention(config.retention_days)

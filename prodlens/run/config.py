@@ -28,6 +28,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "": {"retention_days": "int"},
     "traces": {"paths": "list", "repo": "str", "tenant": "str"},
     "github": {"repos": "list", "since": "date"},
+    "spendlogs": {"enabled": "bool", "lookback_minutes": "int", "tenant": "str", "schema": "str"},
     "freshness": {
         "enabled": "bool",
         "traces_warn_after_hours": "int",
@@ -55,6 +56,17 @@ class GithubConfig:
 
 
 @dataclass(frozen=True)
+class SpendLogsConfig:
+    """LiteLLM's SpendLogs table; the connection string is never configuration (PRODLENS_LITELLM_DATABASE_URL
+    or dlt secrets)."""
+
+    enabled: bool = False
+    lookback_minutes: int = 60
+    tenant: str | None = None
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
 class FreshnessConfig:
     enabled: bool = True
     traces_warn_after_hours: int = 24
@@ -79,6 +91,7 @@ class RunConfig:
     retention_days: int = 0
     traces: TracesConfig = field(default_factory=TracesConfig)
     github: GithubConfig = field(default_factory=GithubConfig)
+    spendlogs: SpendLogsConfig = field(default_factory=SpendLogsConfig)
     freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
     build_args: tuple[str, ...] = ()
     export_parquet: bool = True
@@ -237,11 +250,19 @@ def _build(
     tenant = get("traces", "tenant")
     if tenant is not None:
         check_tenant_id(tenant, "[traces] tenant")
+    spendlogs = SpendLogsConfig(
+        **{key: values[("spendlogs", key)] for key in SCHEMA["spendlogs"] if ("spendlogs", key) in values}
+    )
+    if spendlogs.tenant is not None:
+        check_tenant_id(spendlogs.tenant, "[spendlogs] tenant")
+    if spendlogs.lookback_minutes < 0:
+        raise UserError(f"[spendlogs] lookback_minutes must be 0 or more, got {spendlogs.lookback_minutes}")
     return RunConfig(
         source=path,
         retention_days=get("", "retention_days", 0),
         traces=TracesConfig(paths=paths, repo=get("traces", "repo"), tenant=tenant),
         github=GithubConfig(repos=repos, since=get("github", "since")),
+        spendlogs=spendlogs,
         freshness=freshness,
         build_args=tuple(get("build", "args", [])),
         export_parquet=get("export", "parquet", True),

@@ -123,6 +123,8 @@ def step_load(ctx: RunContext) -> Outcome:
     sources: list[tuple[str, Callable[[RunContext, Outcome], list[str]]]] = []
     if ctx.config.traces.paths:
         sources.append(("traces", _load_traces))
+    if ctx.config.spendlogs.enabled:
+        sources.append(("spendlogs", _load_spendlogs))
     if ctx.config.github.repos:
         sources.append(("github", _load_github))
     for name, loader in sources:
@@ -138,6 +140,23 @@ def step_load(ctx: RunContext) -> Outcome:
         code = EXIT_CODES["load-stuck"] if stuck else EXIT_CODES["load"]
         raise StepFailed("load", " | ".join(failures), code, {**outcome.details, "loaded": lines})
     return outcome
+
+
+def _load_spendlogs(ctx: RunContext, outcome: Outcome) -> list[str]:
+    from datetime import timedelta
+
+    from prodlens.ingest.spendlogs import load_spendlogs, summary_line
+
+    spendlogs = ctx.config.spendlogs
+    counts = load_spendlogs(
+        ctx.home,
+        lookback=timedelta(minutes=spendlogs.lookback_minutes),
+        tenant=spendlogs.tenant,
+        schema=spendlogs.schema,
+    )
+    outcome.details["spendlogs"] = vars(counts)
+    outcome.rows += counts.loaded
+    return [summary_line(counts)]
 
 
 def _load_traces(ctx: RunContext, outcome: Outcome) -> list[str]:

@@ -19,7 +19,7 @@ def test_nothing_configured(home: Home, tmp_path: Path) -> None:
         "run", "--config", str(write_config(home, "retention_days = 0\n")), home=home, check=False
     )
     assert result.returncode == 2
-    assert "nothing to run: configure [traces] paths or [github] repos" in result.stderr
+    assert "nothing to run: configure [traces] paths, [github] repos or [spendlogs] enabled" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -54,6 +54,7 @@ fields as (
         j.metadata.usage_object as uo,
         j.metadata.requester_metadata as rq,
         j.metadata.prompt_management_metadata as pm,
+        j.metadata.requester_custom_headers as hd,
         j,
     from extracted
 ),
@@ -76,7 +77,7 @@ leaves as (
             pl_text(md.accepted_lines), pl_text(md['prod_lens.accepted_lines']),
             pl_text(att.accepted_lines), pl_text(att['prod_lens.accepted_lines'])
         ) as accepted_lines_text,
-        coalesce(j.response_cost, att['llm.cost.total'], j.hidden_params.response_cost) as proxy_cost_text,
+        coalesce(j.response_cost, j.spend, att['llm.cost.total'], j.hidden_params.response_cost) as proxy_cost_text,
     from fields
 ),
 
@@ -130,7 +131,7 @@ numbers as (
         try_cast(j['http.status_code'] as double) as n_http_status_code,
         try_cast(att.status_code as double) as n_att_status_code,
         try_cast(att['http.status_code'] as double) as n_att_http_status_code,
-        try_cast(j.error_information.error_code as double) as n_error_code,
+        try_cast(coalesce(j.error_information.error_code, md.error_information.error_code) as double) as n_error_code,
         try_cast(diff_ratio_text as double) as n_diff_ratio,
         try_cast(accepted_lines_text as double) as n_accepted_lines,
         try_cast(proxy_cost_text as double) as n_proxy_cost,
@@ -161,6 +162,7 @@ raw_values as (
         att,
         rq,
         pm,
+        hd,
 
         -- time
         coalesce(ts_start_time_camel, ts_start_time) as start_ts,
@@ -274,11 +276,18 @@ raw_values as (
             case when md.user_api_key_user_id not ilike '%session%' then pl_text(md.user_api_key_user_id) end,
             case when rq.developer_id not ilike '%session%' then pl_text(rq.developer_id) end,
             case when rq.user not ilike '%session%' then pl_text(rq.user) end,
+            case when hd['x-prodlens-developer'] not ilike '%session%' then pl_text(hd['x-prodlens-developer']) end,
+            case when j.user not ilike '%session%' then pl_text(j.user) end,
             case when j.end_user not ilike '%session%' then pl_text(j.end_user) end,
             case when att['user.id'] not ilike '%session%' then pl_text(att['user.id']) end
         ) as developer_id,
         regexp_replace(
-            coalesce(pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(att['session.id'])),
+            coalesce(
+                pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(hd['x-prodlens-session']),
+                pl_text(att['session.id']),
+                -- LiteLLM logs a client's x-litellm-session-id (Claude Code sends one) as trace_id
+                pl_text(j.trace_id)
+            ),
             '^session[-_]',
             ''
         ) as session_raw,
@@ -287,6 +296,7 @@ raw_values as (
             pl_text(md.repository),
             pl_text(md.repo_slug),
             pl_text(rq.repo),
+            pl_text(hd['x-prodlens-repo']),
             pl_text(att.repo),
             pl_text(att.repository),
             pl_text($default_repo)
@@ -303,14 +313,15 @@ raw_values as (
 
         coalesce(
             pl_text(j.id),
-            pl_text(j.litellm_call_id),
             pl_text(j.request_id),
+            pl_text(j.litellm_call_id),
             pl_text(j.span_id),
             pl_text(j.context.span_id),
             pl_text(att.span_id)
         ) as request_id,
         coalesce(
-            pl_scrub(pl_text(md.tenant_id)), pl_scrub(pl_text(md.user_api_key_org_id)), pl_text($default_tenant), 'default'
+            pl_scrub(pl_text(md.tenant_id)), pl_scrub(pl_text(md.user_api_key_org_id)),
+            pl_scrub(pl_text(j.organization_id)), pl_text($default_tenant), 'default'
         ) as tenant_id,
     from times
 ),
@@ -402,16 +413,16 @@ normalised as (
                 and accepted_lines_given < 1e9
                 then cast(accepted_lines_given as bigint)
         end as accepted_lines,
-        pl_text(md.user_api_key_team_id) as team_id,
+        coalesce(pl_text(md.user_api_key_team_id), pl_text(j.team_id)) as team_id,
         pl_text(md.user_api_key_alias) as api_key_alias,
         pl_text(md.user_api_key_hash) as api_key_hash,
-        pl_text(md.user_api_key_org_id) as org_id,
+        coalesce(pl_text(md.user_api_key_org_id), pl_text(j.organization_id)) as org_id,
         lower(pl_text(j.call_type)) as call_type,
         proxy_cost_usd,
         case when lower(j.cache_hit) in ('true', '1') then true when lower(j.cache_hit) in ('false', '0') then false end
             as cache_hit,
-        pl_text(j.error_information.error_code) as error_code,
-        pl_text(j.error_information.error_class) as error_class,
+        coalesce(pl_text(j.error_information.error_code), pl_text(md.error_information.error_code)) as error_code,
+        coalesce(pl_text(j.error_information.error_class), pl_text(md.error_information.error_class)) as error_class,
         coalesce(pl_text(md.prompt_id), pl_text(pm.prompt_id), pl_text(rq.prompt_id), pl_text(att.prompt_id)) as prompt_id,
         coalesce(pl_text(md.prompt_version), pl_text(pm.prompt_version), pl_text(rq.prompt_version), pl_text(att.prompt_version)) as prompt_version,
         coalesce(pl_text(md.experiment_id), pl_text(pm.experiment_id), pl_text(rq.experiment_id), pl_text(att.experiment_id)) as experiment_id,
@@ -427,7 +438,10 @@ normalised as (
                 md.user_api_key_hash, md.user_api_key_alias, md.user_api_key_user_id, md.user_api_key_user_email,
                 md.user_api_key_team_id, md.user_api_key_org_id, md.prompt_id, md.prompt_version,
                 md.experiment_id, md.variant, rq.developer_id, rq.user, rq.session_id, rq.repo,
-                j.error_information.error_code, j.error_information.error_class
+                hd['x-prodlens-repo'], hd['x-prodlens-developer'], hd['x-prodlens-session'], j.user, j.team_id,
+                j.organization_id,
+                j.error_information.error_code, j.error_information.error_class,
+                md.error_information.error_code, md.error_information.error_class
             ],
             lambda x: pl_structured(x)
         )) as malformed_fields,
