@@ -313,6 +313,8 @@ class TraceFile:
             yield Chunk(skip_lines + 1, items[skip_lines:])
 
 
+#: How much of a file may hold its first pretty-printed JSON value (console exporters print one span each).
+FIRST_VALUE_BYTES = 1 << 20
 _DECODER = json.JSONDecoder()
 
 
@@ -340,11 +342,18 @@ def json_stream_items(raw: bytes) -> list[bytes]:
 
 
 def _pretty_printed(path: Path) -> bool:
-    """True when a JSONL file's first non-blank line is a lone `{` or `[`: JSON values printed over
-    several lines, not one per line."""
+    """True when a JSONL file's first non-blank line is a lone `{` or `[` and the file's first JSON value
+    parses: JSON values printed over several lines, not one per line. Otherwise (a broken `{` line
+    followed by JSONL) each line is read on its own and accounted for."""
     with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES).lstrip()
-    return head.split(b"\n", 1)[0].strip() in (b"{", b"[")
+        head = fh.read(FIRST_VALUE_BYTES)
+    if head.lstrip().split(b"\n", 1)[0].strip() not in (b"{", b"["):
+        return False
+    try:
+        _DECODER.raw_decode(head.decode("utf-8", "replace").lstrip())
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _complete_json(data: bytes) -> bool:

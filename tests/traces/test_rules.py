@@ -432,7 +432,9 @@ def test_tenant_precedence() -> None:
 
 
 def test_request_id_sources() -> None:
-    assert one({"timestamp": T0, "litellm_call_id": "c1", "request_id": "r1"})["request_id"] == "c1"
+    # request_id (LiteLLM_SpendLogs' key, the payload's id) wins over litellm_call_id
+    assert one({"timestamp": T0, "litellm_call_id": "c1", "request_id": "r1"})["request_id"] == "r1"
+    assert one({"timestamp": T0, "litellm_call_id": "c1"})["request_id"] == "c1"
     assert one({"timestamp": T0, "request_id": "r1"})["request_id"] == "r1"
     assert one({"timestamp": T0, "context": {"span_id": "s1"}})["request_id"] == "s1"
 
@@ -603,3 +605,63 @@ def test_a_record_with_an_invalid_tenant_id_is_dead_lettered(tenant: str) -> Non
 def test_valid_tenant_ids_pass_unchanged(tenant: str) -> None:
     rows, dead, _ = normalise([{"id": "a", "timestamp": T0, "metadata": {"tenant_id": tenant}}])
     assert not dead and [r["tenant_id"] for r in rows] == [tenant]
+
+
+HEADERS = {
+    "x-prodlens-repo": "Acme/Web",
+    "x-prodlens-developer": "dana@acme.dev",
+    "x-prodlens-session": "s-hdr",
+}
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        # LiteLLM logs Claude Code's x-litellm-session-id as trace_id: the session when nothing else is given
+        ({"trace_id": "cc-session-1"}, {"session_id": "cc-session-1"}),
+        ({"trace_id": "t", "metadata": {"session_id": "explicit"}}, {"session_id": "explicit"}),
+        # custom headers through the proxy: repo, developer and session
+        (
+            {"trace_id": "t", "metadata": {"requester_custom_headers": HEADERS}},
+            {"session_id": "s-hdr", "developer_id": "dana@acme.dev", "repo_slug": "acme/web"},
+        ),
+        # metadata wins over headers
+        (
+            {"metadata": {"repo": "acme/api", "developer_id": "erin", "requester_custom_headers": HEADERS}},
+            {"repo_slug": "acme/api", "developer_id": "erin", "session_id": "s-hdr"},
+        ),
+        # LiteLLM_SpendLogs' columns: request_id is the id (not litellm_call_id), spend the proxy cost,
+        # organization_id the tenant, team_id the team, user the developer, the error in metadata
+        (
+            {
+                "request_id": "chatcmpl-1",
+                "litellm_call_id": "call-1",
+                "spend": 0.25,
+                "organization_id": "globex",
+                "team_id": "core",
+                "user": "frank",
+                "status": "failure",
+                "metadata": {"error_information": {"error_code": "429", "error_class": "RateLimitError"}},
+            },
+            {
+                "request_id": "chatcmpl-1",
+                "proxy_cost_usd": 0.25,
+                "tenant_id": "globex",
+                "team_id": "core",
+                "developer_id": "frank",
+                "status": "error",
+                "status_code": 429,
+                "error_code": "429",
+                "error_class": "RateLimitError",
+            },
+        ),
+        # empty strings are no values
+        (
+            {"error_information": {"error_code": "", "error_class": ""}, "model_group": ""},
+            {"error_code": None, "error_class": None, "model_group": None},
+        ),
+    ],
+)
+def test_litellm_attribution_and_spendlogs_columns(record: dict, expected: dict) -> None:
+    row = one({"timestamp": T0, "model": "gpt-4o", **record})
+    assert {k: row[k] for k in expected} == expected

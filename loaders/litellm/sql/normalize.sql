@@ -285,8 +285,9 @@ raw_values as (
             coalesce(
                 pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(hd['x-prodlens-session']),
                 pl_text(att['session.id']),
-                -- LiteLLM logs a client's x-litellm-session-id (Claude Code sends one) as trace_id
-                pl_text(j.trace_id)
+                -- LiteLLM logs a client's x-litellm-session-id (Claude Code sends one) as trace_id; not for
+                -- OpenTelemetry calls (numbered by source_item), whose trace is not a session
+                case when source_item is null then pl_text(j.trace_id) end
             ),
             '^session[-_]',
             ''
