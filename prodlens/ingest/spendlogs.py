@@ -16,8 +16,8 @@ from loaders.litellm_spendlogs import litellm_spendlogs
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
-from prodlens.ingest.traces import remove_spill_dirs
-from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN, check_tenant_id
+from prodlens.ingest.traces import make_normaliser, remove_spill_dirs
+from prodlens.names import check_tenant_id
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.runlog import now, record_run
 
@@ -74,15 +74,7 @@ def load_spendlogs(
     counts = Counts()
 
     def normaliser() -> Normaliser:
-        return Normaliser(
-            default_repo=None,
-            default_tenant=tenant,
-            repo_slug_pattern=REPO_SLUG_PATTERN,
-            tenant_id_pattern=TENANT_ID_PATTERN,
-            loaded_at=started,
-            warehouse=home.warehouse,
-            spill_dir=home.spill_dir(),
-        )
+        return make_normaliser(home, started, tenant=tenant)
 
     pipeline = make_pipeline(home, TRACES_PIPELINE)
     try:

@@ -40,18 +40,7 @@ def load_traces(
     started = now()
     home.ensure()
     work = TracePass(
-        files,
-        Normaliser(
-            default_repo=repo,
-            default_tenant=tenant,
-            repo_slug_pattern=REPO_SLUG_PATTERN,
-            tenant_id_pattern=TENANT_ID_PATTERN,
-            loaded_at=started,
-            warehouse=home.warehouse,
-            expire_before=expire_before,
-            spill_dir=home.spill_dir(),
-        ),
-        progress,
+        files, make_normaliser(home, started, repo=repo, tenant=tenant, expire_before=expire_before), progress
     )
     pipeline = make_pipeline(home, TRACES_PIPELINE)
     try:
@@ -70,6 +59,28 @@ def load_traces(
         status="success",
     )
     return counts
+
+
+def make_normaliser(
+    home: Home,
+    loaded_at: datetime,
+    *,
+    repo: str | None = None,
+    tenant: str | None = None,
+    expire_before: datetime | None = None,
+) -> Normaliser:
+    """The trace normaliser for a load into `home`: the names rules, dedup against the warehouse, spill
+    files inside the home."""
+    return Normaliser(
+        default_repo=repo,
+        default_tenant=tenant,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=loaded_at,
+        warehouse=home.warehouse,
+        expire_before=expire_before,
+        spill_dir=home.spill_dir(),
+    )
 
 
 def remove_spill_dirs(home: Home) -> list[Path]:

@@ -114,6 +114,7 @@ def test_status_names_the_running_holder(home: Home, holder: subprocess.Popen) -
 WRITERS = {
     "load traces": ["load", "traces", "{traces}"],
     "load github": ["load", "github", "--repo", "acme/web"],
+    "load spendlogs": ["load", "spendlogs"],
     "build": ["build"],
     "demo": ["demo"],
 }
@@ -126,7 +127,11 @@ def test_every_writer_takes_the_one_lock(home: Home, holder: subprocess.Popen, w
     (traces / "a.jsonl").write_text('{"id": "x", "startTime": 1760000000, "model": "gpt-4o"}\n')
     before = snapshot(home.root)
     args = [a.format(traces=traces) for a in WRITERS[writer]]
-    result = prodlens(*args, home=home, check=False, env={"GITHUB_API_URL": "http://127.0.0.1:9"})
+    env = {
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "PRODLENS_LITELLM_DATABASE_URL": "postgresql://u:p@127.0.0.1:9/x",
+    }
+    result = prodlens(*args, home=home, check=False, env=env)
     assert result.returncode == RUN_LOCKED_EXIT, result.stderr
     assert result.stderr.strip().splitlines() == [
         f"prodlens: error: another prodlens run (PID {holder.pid}) is using {home.root}; nothing was changed. "
