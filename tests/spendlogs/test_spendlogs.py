@@ -254,3 +254,27 @@ def test_no_database_configured_says_how(home: Home) -> None:
     out = prodlens("load", "spendlogs", home=home, env={"PRODLENS_LITELLM_DATABASE_URL": ""}, check=False)
     assert out.returncode == 2
     assert "set PRODLENS_LITELLM_DATABASE_URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_spendlogs_exports_load_as_trace_files(home: Home, db: Postgres, tmp_path: Path) -> None:
+    """SpendLogs exported by Postgres itself (`row_to_json` lines, a `json_agg` array like /spend/logs):
+    `load traces` reads them with LiteLLM's column names (request_id, spend, organization_id), and the
+    database load of the same rows finds them already there."""
+    insert(db, spend_row(1, T0), spend_row(2, T0 + timedelta(minutes=1)))
+    with db.connect() as con:
+        lines = [
+            r[0] for r in con.execute('select row_to_json(t)::text from "LiteLLM_SpendLogs" t order by 1')
+        ]
+        array = con.execute('select json_agg(t)::text from "LiteLLM_SpendLogs" t').fetchone()[0]
+    (tmp_path / "rows.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "spend-logs.json").write_text(array)
+    out = prodlens(
+        "load", "traces", str(tmp_path / "rows.jsonl"), str(tmp_path / "spend-logs.json"), home=home
+    )
+    assert out.stdout.startswith("traces: 4 lines read, 2 loaded, 2 duplicates, 0 dead-lettered"), out.stdout
+    rows = raw(home, "select request_id, tenant_id, proxy_cost_usd from raw.litellm_requests order by 1")
+    assert rows == [("chatcmpl-0001", "acme", 0.000525), ("chatcmpl-0002", "acme", 0.00105)]
+    again = load(home, db)
+    assert again.stdout.startswith("spendlogs: 2 rows read, 0 loaded, 2 duplicates"), again.stdout
+    prodlens("build", *BUILD_SESSIONS, home=home)
+    assert_nowhere(home, list(CONTENT.values()), kept="alice@acme.dev")
