@@ -52,11 +52,7 @@ class TracePass:
                     self.progress(counts, len(self.files))
             counts.held_back += trace_file.held_back
             if trace_file.error is not None:
-                self.normaliser.reject_file(
-                    key,
-                    f"unreadable gzip ({trace_file.error}); its complete lines were "
-                    "loaded, the rest is read when the file changes",
-                )
+                self.normaliser.reject_file(key, trace_file.error)
             cursors[key] = trace_file.cursor.to_state()
         self.normaliser.finish()
         self.done = True

@@ -49,6 +49,16 @@ _ACCEPTANCE = {
 
 _REPO = {"repo": V, "repository": V, "repo_slug": V}
 
+# the error's code and class and LiteLLM's own markers (never its message or traceback, which can quote
+# the prompt)
+_ERROR = {
+    "error_code": V,
+    "error_class": V,
+    "normalized_error": V,
+    "error_rate_limit_category": V,
+    "error_budget_entity_type": V,
+}
+
 TRACE_STRUCTURE: dict[str, Any] = {
     # identity of the request
     "id": V,
@@ -84,8 +94,16 @@ TRACE_STRUCTURE: dict[str, Any] = {
     "response_cost": V,
     "spend": V,  # LiteLLM_SpendLogs' name for response_cost
     "cache_hit": V,
-    "hidden_params": {"response_cost": V},
-    "error_information": {"error_code": V, "error_class": V},
+    "hidden_params": {
+        "response_cost": V,
+        "api_base": V,
+        # LiteLLM's router: how many fallbacks it tried before this call served the request
+        "additional_headers": {"x-litellm-attempted-fallbacks": V},
+    },
+    "error_information": _ERROR,
+    # the endpoint called (only whether there was one is kept) and LiteLLM's own price-map key
+    "api_base": V,
+    "model_map_information": {"model_map_key": V},
     # who and where
     "developer_id": V,
     "session_id": V,
@@ -111,6 +129,8 @@ TRACE_STRUCTURE: dict[str, Any] = {
             "x-prodlens-developer": V,
             "x-prodlens-session": V,
         },
+        # LiteLLM_SpendLogs exports: the client's own keys (`metadata.spend_logs_metadata` in the request)
+        "spend_logs_metadata": {"developer_id": V, "session_id": V, "tenant_id": V, "repo": V},
         "requester_metadata": {
             "developer_id": V,
             "user": V,
@@ -119,8 +139,10 @@ TRACE_STRUCTURE: dict[str, Any] = {
             **_PROMPT_MANAGEMENT,
         },
         "usage_object": _TOKEN_USAGE,
-        # LiteLLM_SpendLogs keeps the error here (its code and class only are read)
-        "error_information": {"error_code": V, "error_class": V},
+        # LiteLLM_SpendLogs keeps the error and the router's fallback record here
+        "error_information": _ERROR,
+        "attempted_fallbacks": V,
+        "original_model_group": V,
         "prompt_management_metadata": _PROMPT_MANAGEMENT,
         **_PROMPT_MANAGEMENT,
         **_ACCEPTANCE,

@@ -9,6 +9,7 @@ lines already consumed.
 
 from __future__ import annotations
 
+import csv
 import glob
 import gzip
 import hashlib
@@ -24,7 +25,12 @@ from typing import overload
 import numpy as np
 import pyarrow as pa
 
-SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json")
+SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json", ".csv")
+#: A CSV file is read as a LiteLLM_SpendLogs export (LiteLLM's column names); it must have these columns.
+SPENDLOGS_CSV_COLUMNS = ("request_id", "startTime")
+#: SpendLogs columns that hold prompt and response content: never read from a CSV export.
+SPENDLOGS_CONTENT_COLUMNS = frozenset({"messages", "response", "proxy_server_request"})
+CSV_BATCH_ROWS = 50_000
 HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024 * 1024
 
@@ -154,18 +160,21 @@ class TraceFile:
         stat = path.stat()
         self.size = stat.st_size
         self.mtime_ns = stat.st_mtime_ns
+        suffix = path.suffix.lower()
         self.kind = (
             "gz"
             if path.name.lower().endswith(".gz")
             else "json"
-            if path.suffix.lower() == ".json"
+            if suffix == ".json"
+            else "csv"
+            if suffix == ".csv"
             else "lines"
         )
         if self.kind == "lines" and _pretty_printed(path):
             self.kind = "json"  # pretty-printed objects one after another (the SDK's console exporter)
         self.cursor = Cursor(**asdict(cursor))
         self.held_back = 0  # an unterminated last line left for a later run
-        self.error: str | None = None  # why a gzip file could not be read to its end
+        self.error: str | None = None  # why the file could not be read to its end (a dead letter's reason)
 
     def unchanged(self) -> bool:
         """True when the file is as the cursor left it: same size, same mtime and the same first bytes (a
@@ -195,6 +204,8 @@ class TraceFile:
             self.cursor = Cursor()
         if self.kind == "json":
             yield from self._json_document(skip_lines)
+        elif self.kind == "csv":
+            yield from self._spendlogs_csv(skip_lines)
         elif self.kind == "gz":
             try:
                 with gzip.open(self.path, "rb") as fh:
@@ -202,7 +213,10 @@ class TraceFile:
             except (EOFError, OSError, zlib.error) as error:
                 # truncated (still being written?) or not gzip at all: keep every complete line that
                 # decompresses, record the file as a dead letter, and read it again when it changes
-                self.error = f"{type(error).__name__}: {error}"[:200]
+                self.error = (
+                    f"unreadable gzip ({f'{type(error).__name__}: {error}'[:200]}); its complete lines were "
+                    "loaded, the rest is read when the file changes"
+                )
                 yield from self._salvage_gzip(max(self.cursor.lines, skip_lines))
         else:
             start = self.old.offset if resume else 0
@@ -311,6 +325,55 @@ class TraceFile:
         self.cursor.lines = len(items)
         if items[skip_lines:]:
             yield Chunk(skip_lines + 1, items[skip_lines:])
+
+    def _spendlogs_csv(self, skip_lines: int) -> Iterator[Chunk]:
+        """A LiteLLM_SpendLogs CSV export (psql `\\copy ... csv header`, LiteLLM's UI): each row after the
+        header is item 1..n, as a JSON object under LiteLLM's column names (JSON columns such as `metadata`
+        and `request_tags` parsed), so the one normaliser reads it like a SpendLogs JSON export. The
+        content columns are never read, and blank cells are absent keys."""
+        csv.field_size_limit(1 << 30)  # a `messages` cell can be large; it is skipped, but must be parsed
+        with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            missing = [c for c in SPENDLOGS_CSV_COLUMNS if c not in (header or [])]
+            if header is None or missing:
+                self.error = (
+                    f"a CSV file without LiteLLM_SpendLogs' {', '.join(missing)} column(s): only SpendLogs "
+                    "exports with LiteLLM's column names are read as CSV"
+                )
+                return
+            keep = [(i, name) for i, name in enumerate(header) if name not in SPENDLOGS_CONTENT_COLUMNS]
+            row_no, batch, first = 0, [], skip_lines + 1
+            try:
+                for cells in reader:
+                    row_no += 1
+                    if row_no <= skip_lines:
+                        continue
+                    record = {
+                        name: _csv_value(cells[i]) for i, name in keep if i < len(cells) and cells[i] != ""
+                    }
+                    batch.append(json.dumps(record, separators=(",", ":")).encode())
+                    if len(batch) >= CSV_BATCH_ROWS:
+                        yield Chunk(first, batch)
+                        first, batch = row_no + 1, []
+            except csv.Error as error:
+                self.error = (
+                    f"CSV that does not parse after row {row_no} ({error}); the rows before it were loaded"
+                )
+            if batch:
+                yield Chunk(first, batch)
+        self.cursor.offset = self.size
+        self.cursor.lines = max(row_no, skip_lines)
+
+
+def _csv_value(cell: str) -> object:
+    """A CSV cell as JSON: a cell holding a JSON object or array (SpendLogs' jsonb columns) is that value."""
+    if cell[:1] in ("{", "["):
+        try:
+            return json.loads(cell)
+        except (ValueError, RecursionError):
+            return cell
+    return cell
 
 
 #: How much of a file may hold its first pretty-printed JSON value (console exporters print one span each).

@@ -59,8 +59,15 @@ METADATA_KEYS: dict[str, tuple[str, ...]] = {
     "tenant_id": ("spend_logs_metadata", "tenant_id"),
 }
 
-#: The error's code and class only (never its message or traceback, which can quote the prompt).
-ERROR_KEYS: tuple[str, ...] = ("error_code", "error_class")
+#: The error's code and class and LiteLLM's own rejection markers (never its message or traceback, which
+#: can quote the prompt).
+ERROR_KEYS: tuple[str, ...] = (
+    "error_code",
+    "error_class",
+    "normalized_error",
+    "error_rate_limit_category",
+    "error_budget_entity_type",
+)
 
 
 def metadata_sql(column: str = '"metadata"') -> str:

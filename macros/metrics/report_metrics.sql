@@ -41,6 +41,8 @@ report_requests as (
         developer_id,
         latency_ms,
         status,
+        -- served or failed by a provider (not refused by the proxy, not a response-cache hit)
+        status <> 'rejected' and not coalesce(cache_hit, false) as is_provider_call,
         accepted_flag,
         total_tokens,
         accepted_lines,
@@ -139,8 +141,10 @@ request_figures as (
         count(report_requests.event_date) as request_count,
         count(distinct report_requests.active_hour) as active_hours,
         count(distinct report_requests.developer_id) as active_developers,
-        quantile_cont(report_requests.latency_ms, 0.5) as median_latency_ms,
+        quantile_cont(report_requests.latency_ms, 0.5) filter (where report_requests.is_provider_call)
+            as median_latency_ms,
         count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
+        count(report_requests.event_date) filter (where report_requests.is_provider_call) as provider_call_count,
         coalesce(sum(report_requests.accepted_flag), 0) as accepted_count,
         coalesce(sum(report_requests.total_tokens), 0) as total_tokens,
         sum(report_requests.accepted_lines) as accepted_lines,
@@ -241,7 +245,7 @@ report_final as (
                 then request_figures.policy_model_requests / nullif(request_figures.request_count, 0)
         end as model_selection_accuracy,
         request_figures.error_count,
-        request_figures.error_count / nullif(request_figures.request_count, 0) as error_rate,
+        request_figures.error_count / nullif(request_figures.provider_call_count, 0) as error_rate,
         -- token efficiency
         request_figures.total_tokens,
         request_figures.accepted_lines,

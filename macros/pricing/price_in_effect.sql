@@ -1,29 +1,124 @@
 {#-
-    The catalogue price row in effect for each request of `requests` (a CTE with trace_hash and
-    "timestamp"), matched on a model name and provider: the row of `prices` whose model is the request's
-    `model_name`, whose provider is `model_provider` when the request names one, and whose effective dates
-    hold the request's timestamp. Several providers may list a bare name: the row of `preferred_provider`
-    wins, then a stable order. Cache prices fall back to the input price. One row per matched trace_hash.
-    int_requests_priced prices every request with it (its own model); routing_decisions prices the
-    baseline model with it.
+    Catalogue prices for requests, in three steps that a model writes as three CTEs:
+
+        price_lookups    as ({{ price_lookups('requests', 'model', 'provider', 'catalog_key') }}),
+        price_candidates as ({{ price_candidates('price_lookups', 'prices') }}),
+        matched          as ({{ price_in_effect('requests', 'price_candidates', 'model', 'provider', 'catalog_key') }})
+
+    A request names its model as ProdLens stores it (`provider/name` or a bare name), its provider, and,
+    for LiteLLM payloads, LiteLLM's own price-map key (model_map_information.model_map_key). The
+    catalogue row is found by the first of these lookups that finds a row in effect at the request's
+    timestamp (lookup_rank):
+      1. the catalogue key LiteLLM itself used (this resolves Azure deployments through their base model);
+      2. the model as stored is a catalogue key (`gemini/gemini-2.5-pro`, `azure/gpt-4o`, `vertex_ai/...`);
+      3. the name without the provider is a key (`claude-sonnet-4-5`, `us.anthropic.claude-...-v1:0`);
+      4. the name is a model of the request's provider;
+      5. the name without Bedrock's route (`converse/`, `invoke/`) and regional prefix (`us.`, `eu.`,
+         `apac.`, `global.`, ...) is a key: a regional id with no price of its own gets the base price;
+      6. a bare model name (no provider) is a model of any provider.
+    The matching works on the distinct (model, provider, key) triples, so it costs little per request.
 -#}
-{% macro price_in_effect(requests, prices, model_name, model_provider, preferred_provider) -%}
+
+{#- The distinct lookups of `requests` (a relation with the named columns). -#}
+{% macro price_lookups(requests, model, provider, catalog_key=none) -%}
+    select distinct
+        coalesce({{ model }}, '') as lookup_model,
+        coalesce({{ provider }}, '') as lookup_provider,
+        coalesce({{ catalog_key if catalog_key else 'cast(null as varchar)' }}, '') as lookup_catalog_key,
+        {{ model_name_part(model) }} as lookup_name,
+        regexp_replace(
+            regexp_replace({{ model_name_part(model) }}, '^(converse|invoke)/', ''),
+            '^(us|eu|apac|au|ca|jp|global|us-gov)\.',
+            ''
+        ) as lookup_base_name
+    from {{ requests }}
+    where {{ model }} is not null
+{%- endmacro %}
+
+
+{#- Every catalogue row each lookup finds, with the rank of the lookup that found it. -#}
+{% macro price_candidates(lookups, prices) -%}
+    {%- set rules = [
+        (1, prices ~ '.catalog_key = ' ~ lookups ~ '.lookup_catalog_key'),
+        (2, prices ~ '.catalog_key = ' ~ lookups ~ '.lookup_model'),
+        (3, prices ~ '.catalog_key = ' ~ lookups ~ '.lookup_name'),
+        (4, prices ~ '.model = ' ~ lookups ~ '.lookup_name and ' ~ prices ~ '.provider = ' ~ lookups ~ '.lookup_provider'),
+        (5, prices ~ '.catalog_key = ' ~ lookups ~ '.lookup_base_name'),
+        (6, prices ~ '.model = ' ~ lookups ~ '.lookup_name and not contains(' ~ lookups ~ ".lookup_model, '/')"),
+    ] %}
+    {%- for rank, condition in rules %}
+    select
+        {{ lookups }}.lookup_model,
+        {{ lookups }}.lookup_provider,
+        {{ lookups }}.lookup_catalog_key,
+        {{ rank }} as lookup_rank,
+        {{ prices }}.*
+    from {{ lookups }}
+    inner join {{ prices }}
+        on {{ condition }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#-
+    The catalogue row in effect for each request of `requests` (with trace_hash and "timestamp"): the
+    candidate of its lookup with the lowest rank, then the preferred provider's, then the first key.
+    Base cache prices fall back to the input price; one row per matched trace_hash.
+-#}
+{% macro price_in_effect(requests, candidates, model, provider, catalog_key=none) -%}
     select
         {{ requests }}.trace_hash,
-        {{ prices }}.input_usd_per_mtok,
-        {{ prices }}.output_usd_per_mtok,
-        coalesce({{ prices }}.cache_read_usd_per_mtok, {{ prices }}.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce({{ prices }}.cache_write_usd_per_mtok, {{ prices }}.input_usd_per_mtok) as cache_write_usd_per_mtok
+        {{ candidates }}.catalog_key as price_catalog_key,
+        {{ candidates }}.input_usd_per_mtok,
+        {{ candidates }}.output_usd_per_mtok,
+        coalesce({{ candidates }}.cache_read_usd_per_mtok, {{ candidates }}.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce({{ candidates }}.cache_write_usd_per_mtok, {{ candidates }}.input_usd_per_mtok) as cache_write_usd_per_mtok,
+        {%- for n in [1, 2] %}
+        {{ candidates }}.tier_{{ n }}_above_tokens,
+        {{ candidates }}.tier_{{ n }}_input_usd_per_mtok,
+        {{ candidates }}.tier_{{ n }}_output_usd_per_mtok,
+        coalesce({{ candidates }}.tier_{{ n }}_cache_read_usd_per_mtok, {{ candidates }}.tier_{{ n }}_input_usd_per_mtok)
+            as tier_{{ n }}_cache_read_usd_per_mtok,
+        coalesce({{ candidates }}.tier_{{ n }}_cache_write_usd_per_mtok, {{ candidates }}.tier_{{ n }}_input_usd_per_mtok)
+            as tier_{{ n }}_cache_write_usd_per_mtok{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ requests }}
-    inner join {{ prices }}
-        on {{ requests }}.{{ model_name }} = {{ prices }}.model
-        and ({{ requests }}.{{ model_provider }} is null or {{ requests }}.{{ model_provider }} = {{ prices }}.provider)
-        and {{ requests }}."timestamp" >= {{ prices }}.effective_from
-        and ({{ prices }}.effective_to is null or {{ requests }}."timestamp" < {{ prices }}.effective_to)
+    inner join {{ candidates }}
+        on coalesce({{ requests }}.{{ model }}, '') = {{ candidates }}.lookup_model
+        and coalesce({{ requests }}.{{ provider }}, '') = {{ candidates }}.lookup_provider
+        and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as varchar)' }}, '')
+        = {{ candidates }}.lookup_catalog_key
+        and {{ requests }}."timestamp" >= {{ candidates }}.effective_from
+        and ({{ candidates }}.effective_to is null or {{ requests }}."timestamp" < {{ candidates }}.effective_to)
     qualify row_number() over (
         partition by {{ requests }}.trace_hash
-        order by ({{ prices }}.provider = {{ requests }}.{{ preferred_provider }}) desc nulls last, {{ prices }}.provider
+        order by
+            {{ candidates }}.lookup_rank,
+            ({{ candidates }}.provider = {{ candidates }}.lookup_provider) desc,
+            {{ candidates }}.catalog_key,
+            {{ candidates }}.provider
     ) = 1
+{%- endmacro %}
+
+
+{#-
+    The price tier (0 = base, 1, 2) that applies to a request of `tokens_in` prompt tokens: above a
+    tier's size the whole request is billed at that tier's prices (LiteLLM's rule).
+-#}
+{% macro price_tier(tokens_in, tier_1_above, tier_2_above) -%}
+    case
+        when {{ tokens_in }} > {{ tier_2_above }} then 2
+        when {{ tokens_in }} > {{ tier_1_above }} then 1
+        else 0
+    end
+{%- endmacro %}
+
+
+{#- A price of the tier `tier` picks: `tier_<n>_<price>` for a tier, else the base `<price>`. -#}
+{% macro tiered_price(tier, price, relation=none) -%}
+    {%- set prefix = (relation ~ '.') if relation else '' -%}
+    case {{ tier }} when 2 then {{ prefix }}tier_2_{{ price }} when 1 then {{ prefix }}tier_1_{{ price }} else {{ prefix }}{{ price }} end
 {%- endmacro %}
 
 

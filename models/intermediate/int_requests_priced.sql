@@ -1,6 +1,10 @@
--- Each request priced at the catalogue price in effect at its timestamp.
--- The price row is matched on provider and model name; a model given without its provider is matched
--- on its name alone. Unknown models get the default price and pricing_status = 'default'.
+-- Each request priced, and pricing_status saying which price applied, in this order:
+--   cache_hit  LiteLLM answered from its response cache: cost 0, cache_savings_usd = what it would have cost;
+--   override   a row of seeds/price_overrides.csv (the tenant's own row before a `*` row);
+--   catalog    the model_prices row in effect at the timestamp (the lookups of macros/pricing/price_in_effect.sql),
+--              at the tier its prompt size reaches;
+--   proxy      no price known, and the proxy logged a cost above 0 (LiteLLM's response_cost, SpendLogs' spend);
+--   default    the ProdLens default price (var default_price_usd_per_mtok).
 with
 
 requests as (
@@ -11,43 +15,141 @@ prices as (
     select * from {{ ref('model_prices') }}
 ),
 
+overrides as (
+    select * from {{ ref('price_overrides') }}
+),
+
 requests_named as (
     select
         *,
-        {{ model_provider_part('model') }} as model_provider,
         {{ model_name_part('model') }} as model_name
     from requests
 ),
 
-matched as (
-    {{ price_in_effect('requests_named', 'prices', 'model_name', 'model_provider', 'provider') }}
+price_lookups as (
+    {{ price_lookups('requests_named', 'model', 'provider', 'catalog_key') }}
 ),
 
+price_candidates as (
+    {{ price_candidates('price_lookups', 'prices') }}
+),
+
+catalog_matched as (
+    {{ price_in_effect('requests_named', 'price_candidates', 'model', 'provider', 'catalog_key') }}
+),
+
+-- the override for the request's tenant (else `*`), provider (else `*`) and model (as stored, else its name)
+override_matched as (
+    select
+        requests_named.trace_hash,
+        overrides.input_usd_per_mtok,
+        overrides.output_usd_per_mtok,
+        coalesce(overrides.cache_read_usd_per_mtok, overrides.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(overrides.cache_write_usd_per_mtok, overrides.input_usd_per_mtok) as cache_write_usd_per_mtok
+    from requests_named
+    inner join overrides
+        on (requests_named.model = lower(overrides.model) or requests_named.model_name = lower(overrides.model))
+        and (overrides.provider = '*' or requests_named.provider = lower(overrides.provider))
+        and (overrides.tenant_id = '*' or requests_named.tenant_id = overrides.tenant_id)
+        and requests_named."timestamp" >= overrides.effective_from
+        and (overrides.effective_to is null or requests_named."timestamp" < overrides.effective_to)
+    qualify row_number() over (
+        partition by requests_named.trace_hash
+        order by
+            (overrides.tenant_id <> '*') desc,
+            (overrides.provider <> '*') desc,
+            (lower(overrides.model) = requests_named.model) desc,
+            overrides.effective_from desc
+    ) = 1
+),
+
+catalog_sized as (
+    select
+        catalog_matched.*,
+        requests_named.tokens_in
+    from catalog_matched
+    inner join requests_named
+        on catalog_matched.trace_hash = requests_named.trace_hash
+),
+
+-- the catalogue price at the tier the request's prompt reaches
+{%- set tier = price_tier('tokens_in', 'tier_1_above_tokens', 'tier_2_above_tokens') %}
+catalog_tiered as (
+    select
+        trace_hash,
+        price_catalog_key,
+        {{ tier }} as price_tier,
+        {{ tiered_price(tier, 'input_usd_per_mtok') }} as input_usd_per_mtok,
+        {{ tiered_price(tier, 'output_usd_per_mtok') }} as output_usd_per_mtok,
+        {{ tiered_price(tier, 'cache_read_usd_per_mtok') }} as cache_read_usd_per_mtok,
+        {{ tiered_price(tier, 'cache_write_usd_per_mtok') }} as cache_write_usd_per_mtok
+    from catalog_sized
+),
+
+-- the per-token prices that apply (null when none is known) and where they come from
+known_prices as (
+    select
+        requests_named.* exclude (model_name),  -- noqa: RF02
+        catalog_tiered.price_catalog_key,
+        catalog_tiered.price_tier,
+        case
+            when override_matched.trace_hash is not null then 'override'
+            when catalog_tiered.trace_hash is not null then 'catalog'
+            when requests_named.proxy_cost_usd > 0 then 'proxy'
+            else 'default'
+        end as price_source,
+        coalesce(override_matched.input_usd_per_mtok, catalog_tiered.input_usd_per_mtok) as known_input,
+        coalesce(override_matched.output_usd_per_mtok, catalog_tiered.output_usd_per_mtok) as known_output,
+        coalesce(override_matched.cache_read_usd_per_mtok, catalog_tiered.cache_read_usd_per_mtok)
+            as known_cache_read,
+        coalesce(override_matched.cache_write_usd_per_mtok, catalog_tiered.cache_write_usd_per_mtok)
+            as known_cache_write
+    from requests_named
+    left join catalog_tiered
+        on requests_named.trace_hash = catalog_tiered.trace_hash
+    left join override_matched
+        on requests_named.trace_hash = override_matched.trace_hash
+),
+
+-- the per-token prices applied: the known ones, else the default; none when the proxy's cost priced it
 priced as (
     select
-        requests_named.* exclude (model_provider, model_name),  -- noqa: RF02
-        matched.trace_hash is not null as is_catalog_priced,
-        {{ price_or_default('matched.input_usd_per_mtok') }} as input_usd_per_mtok,
-        {{ price_or_default('matched.output_usd_per_mtok') }} as output_usd_per_mtok,
-        {{ price_or_default('matched.cache_read_usd_per_mtok') }} as cache_read_usd_per_mtok,
-        {{ price_or_default('matched.cache_write_usd_per_mtok') }} as cache_write_usd_per_mtok
-    from requests_named
-    left join matched
-        on requests_named.trace_hash = matched.trace_hash
+        * exclude (known_input, known_output, known_cache_read, known_cache_write),
+        case when price_source <> 'proxy' then {{ price_or_default('known_input') }} end as input_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_output') }} end as output_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_cache_read') }} end
+            as cache_read_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_cache_write') }} end
+            as cache_write_usd_per_mtok
+    from known_prices
+),
+
+-- what the call costs at its price, before a response-cache hit makes it free
+costed as (
+    select
+        *,
+        case
+            when price_source = 'proxy' then proxy_cost_usd
+            else {{ token_cost(
+                'input_usd_per_mtok', 'output_usd_per_mtok', 'cache_read_usd_per_mtok', 'cache_write_usd_per_mtok'
+            ) }}
+        end as list_cost_usd
+    from priced
 ),
 
 final as (
     select
-        * exclude (is_catalog_priced),
-        {{ token_cost(
-            'input_usd_per_mtok', 'output_usd_per_mtok', 'cache_read_usd_per_mtok', 'cache_write_usd_per_mtok'
-        ) }} as cost_usd,
-        -- what the cached tokens would have cost at the full input price, minus what they cost
-        (
-            cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)
-        ) / 1e6 as cache_savings_usd,
-        case when is_catalog_priced then 'catalog' else 'default' end as pricing_status
-    from priced
+        * exclude (price_source, list_cost_usd),
+        case when coalesce(cache_hit, false) then 0 else list_cost_usd end as cost_usd,
+        case
+            -- a response-cache hit saved the whole call
+            when coalesce(cache_hit, false) then list_cost_usd
+            when price_source = 'proxy' then 0
+            -- prompt caching: what the cached tokens would have cost at the full input price, minus what they cost
+            else (cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)) / 1e6
+        end as cache_savings_usd,
+        case when coalesce(cache_hit, false) then 'cache_hit' else price_source end as pricing_status
+    from costed
 )
 
 select * from final

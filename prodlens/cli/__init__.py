@@ -24,11 +24,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from prodlens.cli import build, demo, load, query, report, run, status
+    from prodlens.cli import build, demo, load, prices, query, report, run, status
 
     parser = _Parser(prog="prodlens", description="ProdLens: analytics for AI-assisted software development.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for module in (load, build, query, demo, report, run, status):
+    for module in (load, build, query, demo, report, run, status, prices):
         module.register(commands)
     return parser
 

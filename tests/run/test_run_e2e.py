@@ -38,6 +38,7 @@ from tests.run.harness import REPO_ROOT, record
 AGGREGATES = [
     "daily_session_metrics",
     "cost_aggregations",
+    "cost_by_tag",
     "provider_performance",
     "usage_analytics",
     "developer_daily_usage",

@@ -257,7 +257,8 @@ def test_no_database_configured_says_how(home: Home) -> None:
 
 
 def test_spendlogs_exports_load_as_trace_files(home: Home, db: Postgres, tmp_path: Path) -> None:
-    """SpendLogs exported by Postgres itself (`row_to_json` lines, a `json_agg` array like /spend/logs):
+    """SpendLogs exported by Postgres itself (`copy ... csv header`, `row_to_json` lines, a `json_agg`
+    array like /spend/logs):
     `load traces` reads them with LiteLLM's column names (request_id, spend, organization_id), and the
     database load of the same rows finds them already there."""
     insert(db, spend_row(1, T0), spend_row(2, T0 + timedelta(minutes=1)))
@@ -266,12 +267,27 @@ def test_spendlogs_exports_load_as_trace_files(home: Home, db: Postgres, tmp_pat
             r[0] for r in con.execute('select row_to_json(t)::text from "LiteLLM_SpendLogs" t order by 1')
         ]
         array = con.execute('select json_agg(t)::text from "LiteLLM_SpendLogs" t').fetchone()[0]
+        csv_export = bytearray()
+        with con.cursor().copy('copy "LiteLLM_SpendLogs" to stdout with (format csv, header)') as copy:
+            for block in copy:
+                csv_export += block
     (tmp_path / "rows.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "spend-logs.json").write_text(array)
+    (tmp_path / "spend-logs.csv").write_bytes(bytes(csv_export))
+    assert CONTENT["messages"].encode() in csv_export  # the export carries the content columns
+    # the CSV first: its rows, with the jsonb columns read as JSON and no content column read
+    first = prodlens("load", "traces", str(tmp_path / "spend-logs.csv"), home=home)
+    assert first.stdout.startswith("traces: 2 lines read, 2 loaded, 0 duplicates, 0 dead-lettered"), (
+        first.stdout
+    )
+    kept = raw(
+        home, "select distinct team_id, api_key_alias, repo_slug, session_id from raw.litellm_requests"
+    )
+    assert kept == [("core", "alice-laptop", "acme/web", "sess-1")]
     out = prodlens(
         "load", "traces", str(tmp_path / "rows.jsonl"), str(tmp_path / "spend-logs.json"), home=home
     )
-    assert out.stdout.startswith("traces: 4 lines read, 2 loaded, 2 duplicates, 0 dead-lettered"), out.stdout
+    assert out.stdout.startswith("traces: 4 lines read, 0 loaded, 4 duplicates, 0 dead-lettered"), out.stdout
     rows = raw(home, "select request_id, tenant_id, proxy_cost_usd from raw.litellm_requests order by 1")
     assert rows == [("chatcmpl-0001", "acme", 0.000525), ("chatcmpl-0002", "acme", 0.00105)]
     again = load(home, db)

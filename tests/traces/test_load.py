@@ -298,3 +298,25 @@ def test_a_truncated_gzip_keeps_its_lines_and_is_read_again_when_it_grows(home: 
     prodlens("build", *BUILD_SESSIONS, home=home)
     rows = query(home, "select count(*) as n, count(distinct request_id) as ids from marts.sessions")
     assert rows == [{"n": len(records) + 1, "ids": len(records) + 1}]
+
+
+def test_a_csv_that_is_not_a_spendlogs_export_is_one_dead_letter(home: Home, tmp_path: Path) -> None:
+    """CSV files are read as LiteLLM_SpendLogs exports; one without request_id and startTime columns is a
+    dead letter naming what is missing, and the trace file beside it loads."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "budget.csv").write_text("team,monthly_usd\ncore,500\n")
+    write_jsonl(logs / "good.jsonl", [rec(1)])
+    out = prodlens("load", "traces", str(logs), home=home).stdout
+    _, loaded, dups, dead = map(int, SUMMARY.search(out).groups())  # type: ignore[union-attr]
+    assert (loaded, dups, dead) == (1, 0, 1), out
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        reasons = con.execute("select source_file, source_line, reason from raw.litellm_rejects").fetchall()
+    assert reasons == [
+        (
+            str((logs / "budget.csv").resolve()),
+            0,
+            "a CSV file without LiteLLM_SpendLogs' request_id, startTime column(s): only SpendLogs exports "
+            "with LiteLLM's column names are read as CSV",
+        )
+    ]

@@ -55,6 +55,7 @@ fields as (
         j.metadata.requester_metadata as rq,
         j.metadata.prompt_management_metadata as pm,
         j.metadata.requester_custom_headers as hd,
+        j.metadata.spend_logs_metadata as sl,
         j,
     from extracted
 ),
@@ -163,6 +164,7 @@ raw_values as (
         rq,
         pm,
         hd,
+        sl,
 
         -- time
         coalesce(ts_start_time_camel, ts_start_time) as start_ts,
@@ -276,6 +278,7 @@ raw_values as (
             case when md.user_api_key_user_id not ilike '%session%' then pl_text(md.user_api_key_user_id) end,
             case when rq.developer_id not ilike '%session%' then pl_text(rq.developer_id) end,
             case when rq.user not ilike '%session%' then pl_text(rq.user) end,
+            case when sl.developer_id not ilike '%session%' then pl_text(sl.developer_id) end,
             case when hd['x-prodlens-developer'] not ilike '%session%' then pl_text(hd['x-prodlens-developer']) end,
             case when j.user not ilike '%session%' then pl_text(j.user) end,
             case when j.end_user not ilike '%session%' then pl_text(j.end_user) end,
@@ -283,7 +286,8 @@ raw_values as (
         ) as developer_id,
         regexp_replace(
             coalesce(
-                pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(hd['x-prodlens-session']),
+                pl_text(md.session_id), pl_text(j.session_id), pl_text(rq.session_id), pl_text(sl.session_id),
+                pl_text(hd['x-prodlens-session']),
                 pl_text(att['session.id']),
                 -- LiteLLM logs a client's x-litellm-session-id (Claude Code sends one) as trace_id; not for
                 -- OpenTelemetry calls (numbered by source_item), whose trace is not a session
@@ -297,6 +301,7 @@ raw_values as (
             pl_text(md.repository),
             pl_text(md.repo_slug),
             pl_text(rq.repo),
+            pl_text(sl.repo),
             pl_text(hd['x-prodlens-repo']),
             pl_text(att.repo),
             pl_text(att.repository),
@@ -321,7 +326,7 @@ raw_values as (
             pl_text(att.span_id)
         ) as request_id,
         coalesce(
-            pl_scrub(pl_text(md.tenant_id)), pl_scrub(pl_text(md.user_api_key_org_id)),
+            pl_scrub(pl_text(md.tenant_id)), pl_scrub(pl_text(sl.tenant_id)), pl_scrub(pl_text(md.user_api_key_org_id)),
             pl_scrub(pl_text(j.organization_id)), pl_text($default_tenant), 'default'
         ) as tenant_id,
     from times
@@ -430,6 +435,32 @@ normalised as (
         coalesce(pl_text(md.variant), pl_text(pm.variant), pl_text(rq.variant), pl_text(att.variant)) as variant,
         pl_text(j.trace_id) as trace_id,
         pl_text(j.parent_span_id) as parent_span_id,
+        -- pricing: LiteLLM's own price-map key for the call
+        lower(pl_text(j.model_map_information.model_map_key)) as catalog_key,
+        -- proxy rejections: whether a provider endpoint or provider was named, and LiteLLM's own markers
+        coalesce(pl_text(j.api_base), pl_text(j.hidden_params.api_base)) is not null as api_base_present,
+        provider_given is not null as provider_reported,
+        coalesce(pl_text(j.error_information.normalized_error), pl_text(md.error_information.normalized_error))
+            as error_normalized,
+        coalesce(
+            pl_text(j.error_information.error_rate_limit_category),
+            pl_text(md.error_information.error_rate_limit_category)
+        ) as error_rate_limit_category,
+        coalesce(
+            pl_text(j.error_information.error_budget_entity_type),
+            pl_text(md.error_information.error_budget_entity_type)
+        ) as error_budget_entity_type,
+        -- fallbacks: how many the router tried before this call served the request
+        try_cast(coalesce(
+            pl_text(j.hidden_params.additional_headers['x-litellm-attempted-fallbacks']),
+            pl_text(md.attempted_fallbacks)
+        ) as integer) as attempted_fallbacks,
+        lower(pl_text(md.original_model_group)) as original_model_group,
+        -- LiteLLM's request tags: a JSON array of non-blank scalar tags, null when there are none
+        case when starts_with(j.request_tags, '[') then nullif(to_json(list_filter(
+            list_transform(try(from_json(j.request_tags, '["VARCHAR"]')), lambda t: pl_scrub(pl_text(t))),
+            lambda t: t is not null
+        )), '[]') end as request_tags,
         -- whitelisted text fields that held an object or array (read as null: scalars are scalars)
         len(list_filter(
             [
@@ -440,6 +471,7 @@ normalised as (
                 md.user_api_key_team_id, md.user_api_key_org_id, md.prompt_id, md.prompt_version,
                 md.experiment_id, md.variant, rq.developer_id, rq.user, rq.session_id, rq.repo,
                 hd['x-prodlens-repo'], hd['x-prodlens-developer'], hd['x-prodlens-session'], j.user, j.team_id,
+                sl.developer_id, sl.session_id, sl.tenant_id, sl.repo,
                 j.organization_id,
                 j.error_information.error_code, j.error_information.error_class,
                 md.error_information.error_code, md.error_information.error_class
@@ -472,7 +504,12 @@ scrubbed as (
             pl_scrub(experiment_id) as experiment_id,
             pl_scrub(variant) as variant,
             pl_scrub(trace_id) as trace_id,
-            pl_scrub(parent_span_id) as parent_span_id
+            pl_scrub(parent_span_id) as parent_span_id,
+            pl_scrub(catalog_key) as catalog_key,
+            pl_scrub(error_normalized) as error_normalized,
+            pl_scrub(error_rate_limit_category) as error_rate_limit_category,
+            pl_scrub(error_budget_entity_type) as error_budget_entity_type,
+            pl_scrub(original_model_group) as original_model_group
         )
     from normalised
 ),

@@ -1,5 +1,6 @@
 -- One row per priced LLM request with the derived keys the analytics marts group on: every column of
--- int_requests_priced, with provider and call_type defaulted to 'unknown'.
+-- int_requests_priced, with provider and call_type defaulted to 'unknown', and the request's kind
+-- (error, proxy rejection, response-cache hit, provider call).
 with
 
 priced as (
@@ -15,7 +16,12 @@ final as (
         {{ model_name_part('model') }} as model_name,
         coalesce(provider, 'unknown') as provider,
         coalesce(call_type, 'unknown') as call_type,
-        status = 'error' as is_error
+        status = 'error' as is_error,
+        status = 'rejected' as is_rejected,
+        coalesce(cache_hit, false) as is_cache_hit,
+        -- a call a provider served or failed: not refused by the proxy, not answered from its cache.
+        -- Provider latency percentiles and error rates count these only; request volume counts all.
+        status <> 'rejected' and not coalesce(cache_hit, false) as is_provider_call
     from priced
 )
 

@@ -27,10 +27,12 @@ final as (
         sum(total_tokens) as total_tokens,
         sum(accepted_flag) as accepted_count,
         count(*) filter (where is_error) as error_count,
-        quantile_cont(latency_ms, 0.5) as median_latency_ms,
-        quantile_cont(latency_ms, 0.95) as p95_latency_ms,
+        quantile_cont(latency_ms, 0.5) filter (where is_provider_call) as median_latency_ms,
+        quantile_cont(latency_ms, 0.95) filter (where is_provider_call) as p95_latency_ms,
         {{ exact_sum('cost_usd') }} as cost_usd,
         sum(cache_read_tokens) as cache_read_tokens,
+        count(*) filter (where is_rejected) as rejected_count,
+        count(*) filter (where is_cache_hit) as cache_hit_count,
         max(ingested_at) as source_loaded_at,
         {{ analytics_run_started_at() }} as created_at
     from requests

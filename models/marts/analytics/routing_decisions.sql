@@ -169,8 +169,7 @@ with_baseline as (
         usual_models.usual_model,
         baselines.baseline_model,
         baselines.baseline_source,
-        {{ model_provider_part('baselines.baseline_model') }} as baseline_provider,
-        {{ model_name_part('baselines.baseline_model') }} as baseline_name
+        {{ model_provider_part('baselines.baseline_model') }} as baseline_provider
     from chained
     left join baselines
         on chained.tenant_id = baselines.tenant_id
@@ -184,9 +183,18 @@ with_baseline as (
     {% endif %}
 ),
 
--- the baseline model's price row in effect at the request's timestamp
+-- the baseline model's catalogue row in effect at the request's timestamp (priced below at the tier the
+-- request's prompt size reaches)
+baseline_lookups as (
+    {{ price_lookups('with_baseline', 'baseline_model', 'baseline_provider') }}
+),
+
+baseline_candidates as (
+    {{ price_candidates('baseline_lookups', 'prices') }}
+),
+
 baseline_prices as (
-    {{ price_in_effect('with_baseline', 'prices', 'baseline_name', 'baseline_provider', 'baseline_provider') }}
+    {{ price_in_effect('with_baseline', 'baseline_candidates', 'baseline_model', 'baseline_provider') }}
 ),
 
 priced as (
@@ -197,13 +205,29 @@ priced as (
             when baseline_prices.trace_hash is null then 'default'
             else 'catalog'
         end as baseline_pricing_status,
-        {{ price_or_default('baseline_prices.input_usd_per_mtok') }}
+        {{ price_or_default(tiered_price(
+            price_tier('with_baseline.tokens_in', 'baseline_prices.tier_1_above_tokens', 'baseline_prices.tier_2_above_tokens'),
+            'input_usd_per_mtok',
+            'baseline_prices',
+        )) }}
             as baseline_input_usd_per_mtok,
-        {{ price_or_default('baseline_prices.output_usd_per_mtok') }}
+        {{ price_or_default(tiered_price(
+            price_tier('with_baseline.tokens_in', 'baseline_prices.tier_1_above_tokens', 'baseline_prices.tier_2_above_tokens'),
+            'output_usd_per_mtok',
+            'baseline_prices',
+        )) }}
             as baseline_output_usd_per_mtok,
-        {{ price_or_default('baseline_prices.cache_read_usd_per_mtok') }}
+        {{ price_or_default(tiered_price(
+            price_tier('with_baseline.tokens_in', 'baseline_prices.tier_1_above_tokens', 'baseline_prices.tier_2_above_tokens'),
+            'cache_read_usd_per_mtok',
+            'baseline_prices',
+        )) }}
             as baseline_cache_read_usd_per_mtok,
-        {{ price_or_default('baseline_prices.cache_write_usd_per_mtok') }}
+        {{ price_or_default(tiered_price(
+            price_tier('with_baseline.tokens_in', 'baseline_prices.tier_1_above_tokens', 'baseline_prices.tier_2_above_tokens'),
+            'cache_write_usd_per_mtok',
+            'baseline_prices',
+        )) }}
             as baseline_cache_write_usd_per_mtok
     from with_baseline
     left join baseline_prices
@@ -229,8 +253,13 @@ final as (
         provider,
         usual_model,
         case
+            -- LiteLLM's router recorded the fallback: attempts before this call, or the group first asked for
+            when attempted_fallbacks > 0 or original_model_group <> model_group then 'fallback'
+            -- logs without that record: the served model is not the group's usual one, right after a failure
             when
-                model_group is not null
+                attempted_fallbacks is null
+                and original_model_group is null
+                and model_group is not null
                 and (model is null or usual_model is null or model <> usual_model)
                 and previous_status = 'error'
                 and epoch(

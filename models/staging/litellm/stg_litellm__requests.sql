@@ -57,7 +57,35 @@ final as (
         latency_ms,
         ttft_ms,
         status_code,
-        status,
+        -- a failure that never reached a provider: refused by the proxy (invalid key, budget, its own
+        -- rate limit). LiteLLM's budget and rate-limit markers say so outright; an auth, permission or
+        -- rate-limit failure says so when no provider endpoint was called.
+        case
+            when status = 'error' and (
+                error_budget_entity_type is not null
+                or error_rate_limit_category in ('litellm_rate_limit', 'litellm_batch_rate_limit')
+                or error_normalized = '429_BUDGET_EXCEEDED'
+                or (
+                    not coalesce(api_base_present, false)
+                    and (
+                        error_normalized in (
+                            '401_AUTHENTICATION_FAILED', '403_MODEL_ACCESS_DENIED', '403_PERMISSION_DENIED'
+                        )
+                        or (
+                            not coalesce(provider_reported, false)
+                            and (
+                                status_code in (401, 403, 429)
+                                or error_class in (
+                                    'AuthenticationError', 'PermissionDeniedError', 'BudgetExceededError',
+                                    'RateLimitError', 'ProxyException'
+                                )
+                            )
+                        )
+                    )
+                )
+            ) then 'rejected'
+            else status
+        end as status,
         error_code,
         error_class,
         repo_slug,
@@ -70,6 +98,11 @@ final as (
         org_id,
         proxy_cost_usd,
         cache_hit,
+        catalog_key,
+        attempted_fallbacks,
+        original_model_group,
+        -- LiteLLM's request tags as a list (the raw column holds a JSON array)
+        cast(from_json(request_tags, '["VARCHAR"]') as varchar[]) as request_tags,
         prompt_id,
         prompt_version,
         experiment_id,
