@@ -41,3 +41,15 @@ def cli_day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
     assert day is not None
     return day
+
+
+def config_day(value: object, name: str) -> dt.date | None:
+    """A day from a dbt var as a model's config holds it: a date or datetime (YAML reads an unquoted
+    `--vars '{stats_window_start: 2025-09-01}'` as a date), `YYYY-MM-DD` text (the quoted form), or
+    nothing (None, '', 'none', 'null'). Raises DateError naming the var otherwise."""
+    if isinstance(value, dt.date):
+        return parse_day(value, name)
+    text = "" if value is None else str(value).strip()
+    if text.lower() in ("", "none", "null"):
+        return None
+    return parse_day(text, name)

@@ -31,7 +31,8 @@ def _leaves(structure: dict[str, Any]) -> set[str]:
 
 
 #: Field names whose scalar values a dead letter keeps.
-KEPT_FIELDS: frozenset[str] = frozenset(_leaves(TRACE_STRUCTURE) | ATTRIBUTES) - {"request_tags"}
+# api_base is read only for whether it is there (the URL is not kept); request tags are free text
+KEPT_FIELDS: frozenset[str] = frozenset(_leaves(TRACE_STRUCTURE) | ATTRIBUTES) - {"request_tags", "api_base"}
 
 
 def _key(key: str) -> str:

@@ -44,6 +44,7 @@ report_requests as (
         -- served or failed by a provider (not refused by the proxy, not a response-cache hit)
         status <> 'rejected' and not coalesce(cache_hit, false) as is_provider_call,
         accepted_flag,
+        accepted,
         total_tokens,
         accepted_lines,
         diff_ratio,
@@ -146,6 +147,10 @@ request_figures as (
         count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
         count(report_requests.event_date) filter (where report_requests.is_provider_call) as provider_call_count,
         coalesce(sum(report_requests.accepted_flag), 0) as accepted_count,
+        -- acceptance is tracked only for requests whose record carried an acceptance field
+        count(report_requests.accepted) as acceptance_tracked_count,
+        coalesce(sum(report_requests.total_tokens) filter (where report_requests.accepted is not null), 0)
+            as tracked_total_tokens,
         coalesce(sum(report_requests.total_tokens), 0) as total_tokens,
         sum(report_requests.accepted_lines) as accepted_lines,
         {{ exact_sum('report_requests.diff_ratio') }} / nullif(count(report_requests.diff_ratio), 0) as mean_diff_ratio,
@@ -239,7 +244,8 @@ report_final as (
         request_figures.request_count / nullif(request_figures.active_hours, 0) as requests_per_active_hour,
         -- acceptance, policy, errors
         request_figures.accepted_count,
-        request_figures.accepted_count / nullif(request_figures.request_count, 0) as acceptance_rate,
+        request_figures.acceptance_tracked_count,
+        request_figures.accepted_count / nullif(request_figures.acceptance_tracked_count, 0) as acceptance_rate,
         case
             when len((select policy_models from report_policy)) > 0
                 then request_figures.policy_model_requests / nullif(request_figures.request_count, 0)
@@ -249,8 +255,9 @@ report_final as (
         -- token efficiency
         request_figures.total_tokens,
         request_figures.accepted_lines,
-        request_figures.total_tokens / nullif(request_figures.accepted_count, 0) as tokens_per_accepted_request,
-        request_figures.total_tokens / nullif(request_figures.accepted_lines, 0) as tokens_per_accepted_line,
+        -- tokens of the requests whose acceptance was tracked, per accepted request and line
+        request_figures.tracked_total_tokens / nullif(request_figures.accepted_count, 0) as tokens_per_accepted_request,
+        request_figures.tracked_total_tokens / nullif(request_figures.accepted_lines, 0) as tokens_per_accepted_line,
         -- acceptance quality
         request_figures.diff_ratio_count,
         request_figures.mean_diff_ratio,

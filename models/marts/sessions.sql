@@ -26,6 +26,7 @@ final as (
         accepted_lines,
         trace_hash,
         -- added columns
+        accepted,
         request_id,
         tenant_id,
         team_id,

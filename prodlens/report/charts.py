@@ -136,7 +136,7 @@ def strongest_caption(data: ReportData) -> str:
         return "No lag of requests against commits could be tested (see the table below for why)."
     lag = "the same day" if a.lag_days == 0 else f"{a.lag_days} day{'s' if a.lag_days != 1 else ''} later"
     verdict = "significant" if a.significant else "not significant"
-    kind = "day-to-day changes" if a.detrended else "daily levels"
+    kind = "trend and weekday removed" if a.detrended else "daily levels"
     return (
         f"Strongest lagged correlation: requests against commits {lag}, Pearson r = {fmt_r(a.pearson_r)} "
         f"({kind}, n = {a.sample_size}), Benjamini–Hochberg adjusted p = {fmt_p(a.pearson_p_adjusted)}: "

@@ -16,10 +16,17 @@ from prodlens.report.data import Association, Effect, ReportData
 from prodlens.report.reading import association_reading, effect_reading, fmt_p, savings_text
 
 METHOD_DETRENDED = (
-    "Pearson and Spearman correlations of first differences (day-to-day changes) of the daily series; "
-    "AI use on day d against the outcome on day d + lag"
+    "Pearson and Spearman correlations of the daily series with their trend and weekday pattern removed "
+    "(residuals of a linear trend and weekday dummies); AI use on day d against the outcome on day d + lag; "
+    "p-values corrected for autocorrelation (effective sample size)"
 )
 METHOD_LEVELS = "Pearson and Spearman correlations of the daily levels; AI use on day d against the outcome on day d + lag"
+
+
+#: Report sections whose figures count only requests with acceptance tracked (their n is that count).
+ACCEPTANCE_SECTIONS = frozenset({"acceptance_rate", "token_efficiency", "acceptance_quality"})
+#: What an acceptance figure shows when no request of the window had acceptance tracked.
+NOT_TRACKED = "acceptance not tracked"
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,11 @@ FIGURES: tuple[Figure, ...] = (
         "value",
         "acceptance_rate",
         "fraction",
-        "request_count",
-        "accepted requests / requests",
+        "acceptance_tracked_count",
+        "accepted requests / requests with acceptance tracked",
     ),
     Figure("acceptance_rate", "accepted_count", "accepted_count", "requests", in_csv=False),
+    Figure("acceptance_rate", "tracked_count", "acceptance_tracked_count", "requests", in_csv=False),
     Figure("acceptance_rate", "request_count", "request_count", "requests", in_csv=False),
     Figure(
         "model_selection_accuracy",
@@ -86,7 +94,7 @@ FIGURES: tuple[Figure, ...] = (
         "tokens_per_accepted_request",
         "tokens",
         "accepted_count",
-        "all tokens / accepted requests",
+        "tokens of requests with acceptance tracked / accepted requests",
     ),
     Figure(
         "token_efficiency",
@@ -94,7 +102,7 @@ FIGURES: tuple[Figure, ...] = (
         "tokens_per_accepted_line",
         "tokens",
         "accepted_lines",
-        "all tokens / accepted lines",
+        "tokens of requests with acceptance tracked / accepted lines",
     ),
     Figure("token_efficiency", "total_tokens", "total_tokens", "tokens", "request_count"),
     Figure("token_efficiency", "accepted_count", "accepted_count", "requests", in_csv=False),
@@ -358,7 +366,7 @@ def _association_rows(data: ReportData) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for a in data.associations:
         base = f"{a.x_metric}.{a.y_metric}.lag_{a.lag_days}"
-        kind = "first differences" if a.detrended else "levels"
+        kind = "trend-and-weekday residuals" if a.detrended else "levels"
         spearman = (
             f"adjusted p={fmt_p(a.spearman_p_adjusted)}"
             if a.spearman_p_adjusted is not None

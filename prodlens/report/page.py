@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prodlens.report import charts
-from prodlens.report.content import FIGURES, policy_note
+from prodlens.report.content import ACCEPTANCE_SECTIONS, FIGURES, NOT_TRACKED, policy_note
 from prodlens.report.data import ReportData
 from prodlens.report.reading import (
     association_reading,
@@ -98,8 +98,8 @@ def headline(data: ReportData) -> str:
         _card(
             "acceptance_rate",
             "Acceptance rate",
-            fmt_pct(m.get("acceptance_rate")),
-            f"{m.get('accepted_count')} accepted",
+            NOT_TRACKED if not m.get("acceptance_tracked_count") else fmt_pct(m.get("acceptance_rate")),
+            f"{m.get('accepted_count')} accepted, n tracked {fmt_number(m.get('acceptance_tracked_count') or 0)}",
         ),
         _card("savings", "Routing savings", fmt_usd(s.total_savings_30d if s else None), savings_text(s)),
     ]
@@ -113,10 +113,17 @@ def _figure_table(data: ReportData, sections: tuple[str, ...], table_id: str) ->
             continue
         n = data.metrics.get(figure.n_column) if figure.n_column else None
         note = policy_note(data) if figure.section == "model_selection_accuracy" else figure.note
+        value = _value(data.metrics.get(figure.column), figure.unit)
+        n_text = fmt_number(n)
+        if figure.section in ACCEPTANCE_SECTIONS:
+            tracked = data.metrics.get("acceptance_tracked_count") or 0
+            n_text = f"{n_text} (n tracked {fmt_number(tracked)})"
+            if not tracked:
+                value = NOT_TRACKED
         rows.append(
             f'<tr data-metric="{esc(figure.metric)}"><td>{esc(figure.metric)}</td>'
-            f'<td class="num">{esc(_value(data.metrics.get(figure.column), figure.unit))}</td>'
-            f'<td>{esc(figure.unit)}</td><td class="num">{esc(fmt_number(n))}</td><td>{esc(note)}</td></tr>'
+            f'<td class="num">{esc(value)}</td>'
+            f'<td>{esc(figure.unit)}</td><td class="num">{esc(n_text)}</td><td>{esc(note)}</td></tr>'
         )
     return (
         f'<table id="{table_id}"><thead><tr><th>metric</th><th>value</th><th>unit</th><th>n</th>'
@@ -206,7 +213,7 @@ def associations(data: ReportData) -> str:
         else "No tests."
     )
     kind = (
-        "day-to-day changes (first differences)"
+        "the series with their trend and weekday pattern removed (p corrected for autocorrelation)"
         if any(a.detrended for a in data.associations)
         else "daily levels"
     )
@@ -253,17 +260,22 @@ move together, not that one causes the other: a busy release week brings more AI
 commits at once, and a quiet holiday week brings fewer of both. Only an experiment (for example, comparing
 similar teams with and without a tool) can show cause.</li>
 <li><strong>Trends are removed.</strong> Two series that both grow over time always look related. r is
-therefore computed on day-to-day changes; the raw correlation of the daily levels is shown beside it.</li>
+therefore computed on what is left after a linear trend and the weekly cycle are taken out; the raw
+correlation of the daily levels is shown beside it.</li>
 <li><strong>Many tests, few discoveries.</strong> The report runs {data.family.size} tests (AI measures ×
 outcomes × lags). By chance alone about 1 in 20 would look "significant" at p &lt; 0.05, so p-values are
 adjusted with the Benjamini–Hochberg procedure; only an adjusted p below {fdr:g} counts as a reliable
 association.</li>
+<li><strong>Busy days follow busy days.</strong> The p-values allow for it (an effective sample size
+smaller than the number of days), so two series that merely both dip at weekends or drift together are
+not reported as associated.</li>
 <li><strong>Quiet days count.</strong> Days without AI requests or commits are included as zeros, not
 dropped. A test needs enough days (n); with too few, or with a series that never changes, it is not
 tested.</li>
 <li><strong>Effect sizes</strong> say how large a difference is. Hedges' g is the difference in standard
 deviations: below 0.2 negligible, below 0.5 small, below 0.8 medium, otherwise large. The 95% intervals show
-how precisely the data pin it down; an interval that spans zero means the direction is uncertain.</li>
+how precisely the data pin it down; an interval that spans zero means the direction is uncertain.
+Acceptance figures count only requests whose acceptance was tracked (n tracked).</li>
 </ul></section>"""
 
 

@@ -102,12 +102,12 @@ def effect_reading(e: Effect) -> str:
             verdict = f"accepted requests were {'slower' if e.value > 0 else 'faster'} than not-accepted ones"
         return (
             f"{verdict}: Hedges' g {e.value:+.2f} (95% CI {ci_text(e.ci_low, e.ci_high)}), "
-            f"{e.interpretation}; n = {e.n_group_a} accepted, {e.n_group_b} not accepted"
+            f"{e.interpretation}; n tracked = {e.n_group_a} accepted, {e.n_group_b} not accepted"
         )
     if e.metric == "token_efficiency_ratio":
         return (
-            f"an accepted request uses {e.value:.2f}× the tokens of an average request "
-            f"({e.n_group_a} accepted of {e.n} requests)"
+            f"an accepted request uses {e.value:.2f}× the tokens of an average tracked request "
+            f"({e.n_group_a} accepted of {e.n} tracked)"
         )
     if e.metric == "model_acceptance_rate":
         return f"{fmt_pct(e.value)} accepted (95% CI {ci_text(e.ci_low, e.ci_high, pct=True)}, n={e.n})"

@@ -8,12 +8,14 @@
 Every returned frame is object-typed with Python None for missing values, never NaN or inf.
 """
 
+from prodlens.dates import config_day
 from prodlens.stats.correlation import benjamini_hochberg, correlations, daily_series
 from prodlens.stats.effects import effect_sizes, hedges_g, interpret_d, wilson_interval
 from prodlens.stats.experiments import experiment_results, two_proportion_z_test
 
 __all__ = [
     "benjamini_hochberg",
+    "config_day",
     "correlations",
     "daily_series",
     "effect_sizes",

@@ -8,12 +8,16 @@ Two steps:
 * :func:`correlations` pairs each AI metric on day d with each delivery metric on day d + lag and reports
   Pearson and Spearman correlations, raw and detrended, with Benjamini–Hochberg adjusted p-values.
 
-Detrending is by first differences over consecutive calendar days of the spine: the pair for day d is
-(x_d - x_{d-1}, y_{d+L} - y_{d+L-1}). Two series that both drift (a growing team produces more requests
-and more commits) correlate strongly in levels even when day-to-day changes are unrelated; differencing
-removes such shared trends. A pair is dropped when any of the four values it needs is missing, which only
-happens for ``median_merge_hours`` (null on days without merges) or for a series that is not a
-continuous spine.
+Detrending (the default) replaces each daily series by its OLS residuals from
+s_t = a + b·t + Σ_{k=1..6} c_k·[weekday(t) = k] (t the day index from the spine start, Monday the
+reference weekday; median_merge_hours, which is not zero-filled, is fitted on the days that have a value).
+The residuals are computed once per series over the whole spine, then paired by lag: x on day d with y on
+day d + L, over the days where both exist. Shared trends and weekly cycles (both series dip at weekends)
+are removed, so they no longer pass for an association. The p-values are corrected for the
+autocorrelation left in the residuals by the effective sample size of Pyper & Peterman (1998):
+1/n_eff = 1/n + (2/n)·Σ_{j=1}^{⌊n/5⌋} ρx(j)·ρy(j), n_eff clipped to [3, n], t = |r|·√((n_eff − 2)/(1 − r²)),
+p = 2·t.sf(t, n_eff − 2). With prewhiten, an AR(1) fitted to x's residuals is removed from both residual
+series before they are paired.
 
 Degenerate inputs never raise and never produce NaN: a test with fewer than ``min_sample_size`` pairs,
 a constant series (before or after differencing) or an undefined statistic gets null r and p and a
@@ -59,10 +63,12 @@ CORRELATION_COLUMNS: list[str] = [
     "window_start",
     "window_end",
     "sample_size",
+    "effective_n",
     "pearson_r",
     "pearson_p",
     "spearman_r",
     "spearman_p",
+    "raw_sample_size",
     "raw_pearson_r",
     "raw_pearson_p",
     "raw_spearman_r",
@@ -71,6 +77,7 @@ CORRELATION_COLUMNS: list[str] = [
     "spearman_p_adjusted",
     "significant",
     "detrended",
+    "prewhitened",
     "note",
     "created_at",
 ]
@@ -86,12 +93,19 @@ CORRELATION_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "day in correlation_series (another tenant's newer data does not move it).",
     "window_start": "First day of the daily spine of this tenant and repository.",
     "window_end": "Last day of the daily spine of this tenant and repository.",
-    "sample_size": "Number of (x, y) pairs behind pearson_r/spearman_r (after differencing when detrended).",
-    "pearson_r": "Pearson r of the reported series: first differences (x_d - x_{d-1} against "
-    "y_{d+L} - y_{d+L-1}) when detrended, raw levels otherwise. Null when degenerate (see note).",
-    "pearson_p": "Two-sided p-value of pearson_r.",
-    "spearman_r": "Spearman rank correlation of the reported series (differenced when detrended).",
-    "spearman_p": "Two-sided p-value of spearman_r.",
+    "sample_size": "Number of (x, y) pairs behind pearson_r/spearman_r: days d of the spine with a value of "
+    "x on d and of y on d + lag.",
+    "effective_n": "Pyper & Peterman's effective sample size behind pearson_p: 1/n_eff = 1/n + (2/n) "
+    "Σ_{j=1..⌊n/5⌋} ρx(j)·ρy(j) over the paired residuals, clipped to [3, n]; null when not detrended.",
+    "pearson_r": "Pearson r of the reported series: when detrended, the residuals of each daily series from "
+    "a + b·t + weekday dummies (Monday the reference; one fit over the whole spine), x on day d against y "
+    "on day d + lag; raw levels otherwise. Null when degenerate (see note).",
+    "pearson_p": "Two-sided p-value of pearson_r: t = |r|·√((n_eff − 2)/(1 − r²)) with n_eff − 2 degrees "
+    "of freedom when detrended (autocorrelation-corrected), scipy's otherwise.",
+    "spearman_r": "Spearman correlation of the same pairs: Pearson of the average ranks of the residuals "
+    "(rounded to 1e-9 × the largest |residual|) when detrended.",
+    "spearman_p": "Two-sided p-value of spearman_r, with the effective sample size of the ranks.",
+    "raw_sample_size": "Number of (x, y) pairs behind the raw_* columns.",
     "raw_pearson_r": "Pearson r of the raw daily levels (x_d against y_{d+L}), without detrending.",
     "raw_pearson_p": "Two-sided p-value of raw_pearson_r.",
     "raw_spearman_r": "Spearman rank correlation of the raw daily levels.",
@@ -100,7 +114,10 @@ CORRELATION_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "tenant and repository in this run.",
     "spearman_p_adjusted": "Benjamini–Hochberg adjusted spearman_p, same family.",
     "significant": "pearson_p_adjusted < fdr (default 0.05); false when the p-value is null.",
-    "detrended": "True when pearson_*/spearman_* are computed on first differences.",
+    "detrended": "True when pearson_*/spearman_* are computed on the weekday-and-trend residuals "
+    "(var correlation_detrend, default true).",
+    "prewhitened": "True when an AR(1) fitted to x's residuals was removed from both series before pairing "
+    "(var correlation_prewhiten, default false).",
     "note": "Why a statistic is null (too few days, constant series, ...); null when all is well.",
     "created_at": "When the row was computed.",
 }
@@ -181,8 +198,10 @@ def daily_series(
 
     A (tenant_id, repo_slug) gets a spine when the tenant has at least one request for the repository in
     the window; the spine runs from the first to the last day with any activity, AI requests of that
-    tenant or GitHub activity of that repository (GitHub rows are joined on repo_slug alone, so one
-    repository's GitHub data serves every tenant using it). Requests without tenant_id, repo_slug or
+    tenant or GitHub activity (a commit or a merge) of that repository (GitHub rows are joined on
+    repo_slug alone, so one repository's GitHub data serves every tenant using it). It is never extended
+    to the sync date: GitHub rows without a commit or merge (daily_github_metrics pads each repository to
+    the sync date with zeros) fill days inside the spine but do not widen it. Requests without tenant_id, repo_slug or
     event_date are ignored.
 
     AI metrics (requests, active_developers = distinct non-null developer ids, total_tokens, cost_usd) and
@@ -259,8 +278,11 @@ def daily_series(
         ai_days = part.droplevel(["tenant_id", "repo_slug"])
         gh_days = gh_by_repo.get(repo)
         start, end = ai_days.index.min(), ai_days.index.max()
-        if gh_days is not None and not gh_days.empty:
-            start, end = min(start, gh_days.index.min()), max(end, gh_days.index.max())
+        if gh_days is not None:
+            # days with GitHub activity, not the zero rows daily_github_metrics pads up to the sync date
+            active = gh_days[(gh_days["commits"] > 0) | (gh_days["merged_prs"] > 0)]
+            if not active.empty:
+                start, end = min(start, active.index.min()), max(end, active.index.max())
         spine = pd.date_range(start, end, freq="D")
         ai_full = ai_days.reindex(spine).fillna(0)
         if gh_days is not None:
@@ -317,7 +339,12 @@ class _Corr:
     pearson_p: float | None = None
     spearman_r: float | None = None
     spearman_p: float | None = None
+    effective_n: float | None = None
     reason: str | None = None
+
+
+#: A residual series this small against its levels is constant (floating-point noise of the fit).
+_RESIDUAL_RTOL = 1e-9
 
 
 def _is_constant(values: np.ndarray) -> bool:
@@ -326,7 +353,7 @@ def _is_constant(values: np.ndarray) -> bool:
 
 
 def _correlate(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str, min_n: int, suffix: str) -> _Corr:
-    """Pearson and Spearman of paired arrays, or nulls and a reason. Never raises, never returns NaN."""
+    """Plain scipy Pearson and Spearman of paired arrays, or nulls and a reason. Never raises or gives NaN."""
     n = len(x)
     if n < min_n:
         return _Corr(n, reason=f"too few days ({n} < {min_n})")
@@ -347,22 +374,115 @@ def _correlate(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str, min_n: in
     return _Corr(n, pr, min(max(pp, 0.0), 1.0), sr, min(max(sp, 0.0), 1.0))
 
 
-def _detrended_note(raw: _Corr, rep: _Corr) -> str | None:
-    """The note of a detrended test: why the reported (differenced) statistic is null, in raw terms when
-    the raw series is already degenerate (a constant series stays constant after differencing)."""
-    if rep.reason is None:
-        return None if raw.reason is None else f"raw: {raw.reason}"
-    if raw.reason is not None and raw.reason.startswith("constant") and rep.reason.startswith("constant"):
-        return raw.reason
-    return rep.reason
+def weekday_residuals(values: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
+    """OLS residuals of a daily series from a + b·t + Σ_{k=1..6} c_k·[weekday = k].
+
+    ``values`` is the series on consecutive days (NaN = no value that day: fitted on the other days),
+    ``weekdays`` the days' ISO weekday index (Monday = 0, the reference). t is the position in the series.
+    NaN stays NaN. A weekday or trend the days cannot identify is dropped by least squares (minimum norm).
+    """
+    t = np.arange(len(values), dtype=float)
+    design = np.column_stack([np.ones_like(t), t, *((weekdays == k).astype(float) for k in range(1, 7))])
+    known = np.isfinite(values)
+    residuals = np.full(len(values), np.nan)
+    if known.any():
+        coef, *_ = np.linalg.lstsq(design[known], values[known], rcond=None)
+        residuals[known] = values[known] - design[known] @ coef
+    return residuals
 
 
-def _lag_pairs(x: np.ndarray, y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """x[d] paired with y[d + lag]; pairs with a missing value dropped."""
+def ar1_prewhiten(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both series filtered by the AR(1) fitted to x: φ = Σ x_t·x_{t−1} / Σ x_{t−1}² over consecutive
+    known days, then z_t − φ·z_{t−1} (NaN where either day is missing; the first day is NaN)."""
+    both = np.isfinite(x[1:]) & np.isfinite(x[:-1])
+    denominator = float(np.sum(x[:-1][both] ** 2))
+    phi = float(np.sum(x[1:][both] * x[:-1][both])) / denominator if denominator > 0 else 0.0
+
+    def apply(z: np.ndarray) -> np.ndarray:
+        out = np.full(len(z), np.nan)
+        out[1:] = z[1:] - phi * z[:-1]
+        return out
+
+    return apply(x), apply(y)
+
+
+def effective_n(x: np.ndarray, y: np.ndarray) -> float:
+    """Pyper & Peterman's (1998) effective sample size of the paired sequences x and y (as plain sequences):
+    1/n_eff = 1/n + (2/n)·Σ_{j=1}^{⌊n/5⌋} ρx(j)·ρy(j), with ρ(j) = Σ_t (z_t − z̄)(z_{t+j} − z̄) / Σ_t (z_t − z̄)²;
+    n_eff = n when 1/n_eff ≤ 0, then clipped to [3, n]."""
+    n = len(x)
+    xc, yc = x - x.mean(), y - y.mean()
+    sx, sy = float(np.sum(xc * xc)), float(np.sum(yc * yc))
+    total = 0.0
+    for j in range(1, n // 5 + 1):
+        total += (float(np.sum(xc[:-j] * xc[j:])) / sx) * (float(np.sum(yc[:-j] * yc[j:])) / sy)
+    inverse = 1 / n + 2 / n * total
+    n_eff = n if inverse <= 0 else 1 / inverse
+    return float(min(max(n_eff, 3.0), float(n)))
+
+
+def corrected_p(r: float, n_eff: float) -> float:
+    """Two-sided p of r with n_eff − 2 degrees of freedom (not rounded): t = |r|·√((n_eff − 2)/(1 − r²))."""
+    if r * r >= 1:
+        return 0.0
+    t = abs(r) * math.sqrt((n_eff - 2) / (1 - r * r))
+    return float(min(max(2 * stats.t.sf(t, n_eff - 2), 0.0), 1.0))
+
+
+def _tie_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks of residuals rounded to 1e-9 × their largest |value| (fit noise makes no order)."""
+    quantum = _RESIDUAL_RTOL * float(np.max(np.abs(values)))
+    rounded = np.round(values / quantum) * quantum if quantum > 0 else values
+    return np.asarray(stats.rankdata(rounded, method="average"), dtype=float)
+
+
+def _correlate_residuals(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_levels: np.ndarray,
+    y_levels: np.ndarray,
+    names: tuple[str, str],
+    min_n: int,
+) -> _Corr:
+    """Pearson of residual pairs and Spearman of their ranks, p-values by effective sample size; nulls
+    and a reason for too few pairs or a constant series (levels constant over the paired days, or
+    residuals all within 1e-9 × the largest |level|)."""
+    n = len(x)
+    if n < min_n:
+        return _Corr(n, reason=f"too few days ({n} < {min_n})")
+    constant = [
+        name
+        for name, res, lev in ((names[0], x, x_levels), (names[1], y, y_levels))
+        if _is_constant(lev) or float(np.max(np.abs(res))) <= _RESIDUAL_RTOL * float(np.max(np.abs(lev)))
+    ]
+    if constant:
+        return _Corr(n, reason=f"constant series: {', '.join(constant)}")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        pearson_r = _finite(stats.pearsonr(x, y).statistic)
+        rx, ry = _tie_ranks(x), _tie_ranks(y)
+        spearman_r = (
+            _finite(stats.pearsonr(rx, ry).statistic) if not (_is_constant(rx) or _is_constant(ry)) else None
+        )
+    if pearson_r is None or spearman_r is None:
+        return _Corr(n, reason="correlation undefined after detrending")
+    n_eff = effective_n(x, y)
+    return _Corr(
+        n,
+        pearson_r,
+        corrected_p(pearson_r, n_eff),
+        spearman_r,
+        corrected_p(spearman_r, effective_n(rx, ry)),
+        effective_n=n_eff,
+    )
+
+
+def _lag_index(x: np.ndarray, y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (d, d + lag) of the pairs where both x[d] and y[d + lag] exist."""
     m = max(len(x) - lag, 0)
-    xs, ys = x[:m], y[lag : lag + m]
-    keep = np.isfinite(xs) & np.isfinite(ys)
-    return xs[keep], ys[keep]
+    d = np.arange(m)
+    keep = np.isfinite(x[:m]) & np.isfinite(y[lag : lag + m])
+    return d[keep], d[keep] + lag
 
 
 def correlations(
@@ -371,6 +491,7 @@ def correlations(
     max_lag_days: int = 7,
     min_sample_size: int = 14,
     detrend: bool = True,
+    prewhiten: bool = False,
     fdr: float = 0.05,
     as_of: date | None = None,
     created_at: datetime,
@@ -380,19 +501,19 @@ def correlations(
     ``series`` has the columns of :func:`daily_series`. For each (tenant_id, repo_slug), each x in
     requests, active_developers, total_tokens, cost_usd, each y in commits, merged_prs,
     median_merge_hours and each lag L in 0..max_lag_days, x on day d is paired with y on day d + L
-    (days are calendar days; a day missing from the series counts as missing, not as zero).
+    (days are calendar days of the spine; a day without a value is missing, not zero).
 
-    * raw_* columns: correlations of the raw daily levels.
-    * pearson_*/spearman_*: when ``detrend`` is true, correlations of first differences over consecutive
-      days, (x_d - x_{d-1}, y_{d+L} - y_{d+L-1}), dropping pairs that need a missing value; when false,
-      equal to the raw columns. ``sample_size`` is the number of pairs behind them.
-    * A test with fewer than ``min_sample_size`` pairs, a constant x or y (raw or after differencing), or
-      an undefined statistic has null r and p and a ``note``.
+    * raw_* columns: plain scipy Pearson and Spearman of the raw daily levels, with raw_sample_size pairs.
+    * pearson_*/spearman_*: when ``detrend`` is true, of the residuals of :func:`weekday_residuals` (one
+      fit per series over the whole spine), Pearson of the residual pairs and Spearman of their ranks, with
+      p-values from :func:`effective_n` (effective_n holds Pearson's n_eff); with ``prewhiten`` the
+      residuals are first filtered by :func:`ar1_prewhiten`. When ``detrend`` is false they equal the raw
+      columns and effective_n is null. ``sample_size`` is the number of pairs behind them.
+    * A test with fewer than ``min_sample_size`` pairs, a constant series or an undefined statistic has
+      null r and p and a ``note``.
     * pearson_p_adjusted / spearman_p_adjusted: Benjamini–Hochberg over all non-null tests of one
-      (tenant_id, repo_slug) in this run; ``significant`` = pearson_p_adjusted < ``fdr`` (False when null).
-
-    * correlation_date: ``as_of``, or without it the tenant's own last day in ``series`` (another
-      tenant's newer data does not move it).
+      (tenant_id, repo_slug) in this run, each separately; ``significant`` = pearson_p_adjusted < ``fdr``.
+    * correlation_date: ``as_of``, or without it the tenant's own last day in ``series``.
 
     Returns one row per tenant, repository, x, y and lag with the columns in ``CORRELATION_COLUMNS``,
     object-typed with None for missing values (never NaN or inf).
@@ -424,24 +545,32 @@ def correlations(
         fam = fam.set_index("_day").sort_index()
         spine = pd.date_range(fam.index.min(), fam.index.max(), freq="D")
         fam = fam.reindex(spine)
+        weekdays = spine.day_of_week.to_numpy()
         levels = {m: _numeric(fam[m]).to_numpy() for m in (*X_METRICS, *Y_METRICS)}
-        diffs = {m: v[1:] - v[:-1] for m, v in levels.items()}
+        residuals = {m: weekday_residuals(v, weekdays) for m, v in levels.items()} if detrend else {}
         family: list[dict[str, Any]] = []
         for x_name in X_METRICS:
             for y_name in Y_METRICS:
+                if detrend and prewhiten:
+                    x_res, y_res = ar1_prewhiten(residuals[x_name], residuals[y_name])
+                elif detrend:
+                    x_res, y_res = residuals[x_name], residuals[y_name]
                 for lag in range(max_lag_days + 1):
+                    xi, yi = _lag_index(levels[x_name], levels[y_name], lag)
                     raw = _correlate(
-                        *_lag_pairs(levels[x_name], levels[y_name], lag), x_name, y_name, min_sample_size, ""
+                        levels[x_name][xi], levels[y_name][yi], x_name, y_name, min_sample_size, ""
                     )
                     if detrend:
-                        rep = _correlate(
-                            *_lag_pairs(diffs[x_name], diffs[y_name], lag),
-                            x_name,
-                            y_name,
+                        di, dj = _lag_index(x_res, y_res, lag)
+                        rep = _correlate_residuals(
+                            x_res[di],
+                            y_res[dj],
+                            levels[x_name][di],
+                            levels[y_name][dj],
+                            (x_name, y_name),
                             min_sample_size,
-                            " after differencing",
                         )
-                        note = _detrended_note(raw, rep)
+                        note = rep.reason
                     else:
                         rep, note = raw, raw.reason
                     family.append(
@@ -455,15 +584,18 @@ def correlations(
                             "window_start": spine[0].date(),
                             "window_end": spine[-1].date(),
                             "sample_size": rep.n,
+                            "effective_n": rep.effective_n,
                             "pearson_r": rep.pearson_r,
                             "pearson_p": rep.pearson_p,
                             "spearman_r": rep.spearman_r,
                             "spearman_p": rep.spearman_p,
+                            "raw_sample_size": raw.n,
                             "raw_pearson_r": raw.pearson_r,
                             "raw_pearson_p": raw.pearson_p,
                             "raw_spearman_r": raw.spearman_r,
                             "raw_spearman_p": raw.spearman_p,
                             "detrended": bool(detrend),
+                            "prewhitened": bool(detrend and prewhiten),
                             "note": note,
                             "created_at": created_at,
                         }

@@ -4,11 +4,15 @@ Metrics:
 
 * ``latency_cohens_d``: latency of accepted (group a) against not-accepted (group b) requests. ``value``
   is Hedges' g (Cohen's d with pooled SD times J = 1 - 3 / (4 (na + nb) - 9)), ``cohens_d`` the
-  uncorrected d; the 95% CI is g ± 1.959964 · se with se = sqrt((na + nb) / (na nb) + g² / (2 (na + nb))).
+  uncorrected d; the 95% CI is g ± z · se (z = norm.ppf(0.975)) with se = sqrt((na + nb) / (na nb) + g² / (2 (na + nb))).
   A positive value means accepted requests were slower.
-* ``token_efficiency_ratio``: mean total_tokens of accepted requests / mean total_tokens of all requests.
+* ``token_efficiency_ratio``: mean total_tokens of accepted requests / mean total_tokens of tracked requests.
 * ``model_acceptance_rate``: per model, the share of accepted requests with a Wilson 95% interval.
 * ``session_growth_percent``: requests in the 7 days ending at as_of against the 7 days before, in percent.
+
+Acceptance is tracked only for requests whose record carried an acceptance field (``accepted`` not
+null): every acceptance figure is computed over tracked requests and reports that n; untracked requests
+are neither accepted nor rejected. Where nothing is tracked, the note says "acceptance not tracked".
 
 Missing values are Python ``None``, never NaN or inf; a null value comes with a ``note``.
 """
@@ -22,10 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from prodlens.stats.correlation import _finite, _nan_free, _numeric, _require, _to_day
 
-Z_95 = 1.959964
+#: The two-sided 95% normal quantile, exactly (1.959963984540054).
+Z_95 = float(stats.norm.ppf(0.975))
 
 EFFECT_COLUMNS: list[str] = [
     "tenant_id",
@@ -43,6 +49,9 @@ EFFECT_COLUMNS: list[str] = [
     "as_of",
     "created_at",
 ]
+
+#: The note of an acceptance figure when no request of the tenant carried an acceptance field.
+NOT_TRACKED = "acceptance not tracked"
 
 #: Label of requests without a model in the model_acceptance_rate rows.
 UNKNOWN_MODEL = "unknown"
@@ -69,7 +78,7 @@ def hedges_g(
     """(d, g, se, ci_low, ci_high) for group a against group b; all None when undefined.
 
     d = (mean_a - mean_b) / pooled SD (sample variances, ddof = 1); g = J · d with
-    J = 1 - 3 / (4 (na + nb) - 9); se = sqrt((na + nb) / (na nb) + g² / (2 (na + nb))); CI = g ± 1.959964 se.
+    J = 1 - 3 / (4 (na + nb) - 9); se = sqrt((na + nb) / (na nb) + g² / (2 (na + nb))); CI = g ± z se, z = norm.ppf(0.975).
     Non-finite values are dropped. Undefined with fewer than 2 values in a group or zero pooled SD.
     """
     xa = np.asarray(a, dtype=float)
@@ -103,6 +112,13 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float | No
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _tracked(value: Any) -> float | None:
+    """1.0 / 0.0 for an accepted / not-accepted request, None when acceptance was not tracked."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return 1.0 if bool(value) else 0.0
+
+
 def _row(tenant: Any, metric: str, created_at: datetime, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(EFFECT_COLUMNS)
     row.update(tenant_id=tenant, metric=metric, created_at=created_at, **values)
@@ -116,7 +132,9 @@ def _latency_row(tenant: Any, part: pd.DataFrame, created_at: datetime) -> dict[
     na, nb = len(a), len(b)
     d, g, _se, low, high = hedges_g(a, b)
     note = None
-    if na < 2 or nb < 2:
+    if not part["accepted"].notna().any():
+        note = NOT_TRACKED
+    elif na < 2 or nb < 2:
         note = f"needs at least 2 requests with latency in each group (accepted {na}, not accepted {nb})"
     elif g is None:
         note = "latency has zero variance in both groups"
@@ -137,13 +155,14 @@ def _latency_row(tenant: Any, part: pd.DataFrame, created_at: datetime) -> dict[
 
 
 def _token_row(tenant: Any, part: pd.DataFrame, created_at: datetime) -> dict[str, Any]:
-    tokens = part["total_tokens"]
-    with_tokens = part[tokens.notna()]
-    accepted = with_tokens[with_tokens["accepted"] == 1]["total_tokens"]
-    overall = with_tokens["total_tokens"]
+    tracked = part[part["total_tokens"].notna() & part["accepted"].isin([0, 1])]
+    accepted = tracked[tracked["accepted"] == 1]["total_tokens"]
+    overall = tracked["total_tokens"]
     n_accepted, n_other = len(accepted), len(overall) - len(accepted)
     value = note = None
-    if n_accepted == 0:
+    if not part["accepted"].notna().any():
+        note = NOT_TRACKED
+    elif n_accepted == 0:
         note = "no accepted requests with token counts"
     elif float(overall.mean()) == 0:
         note = "requests used zero tokens"
@@ -218,12 +237,12 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_a
     """Effect-size rows per tenant: latency_cohens_d, token_efficiency_ratio, model_acceptance_rate (one row
     per model) and session_growth_percent.
 
-    ``requests``: tenant_id, event_date, model, accepted_flag (0/1, null = unknown), latency_ms (may be
+    ``requests``: tenant_id, event_date, model, accepted (true/false or 1/0; null = not tracked), latency_ms (may be
     null), total_tokens. All rows are used for the first three metrics; session_growth_percent compares
     requests on as_of-6..as_of (n_group_a) with as_of-13..as_of-7 (n_group_b); without ``as_of``, each
     tenant's as-of date is its own last day with requests, so one tenant's newer data never empties another
     tenant's window. Every row carries its tenant's as_of. Rows without tenant_id are
-    ignored; rows with a null accepted_flag count only for session growth and the overall token mean;
+    ignored; rows with a null accepted (not tracked) count only for session growth;
     requests without a model are reported under model "unknown".
 
     Columns (``EFFECT_COLUMNS``): tenant_id, metric, model (only for model_acceptance_rate), value,
@@ -232,7 +251,7 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_a
     """
     _require(
         requests,
-        ["tenant_id", "event_date", "model", "accepted_flag", "latency_ms", "total_tokens"],
+        ["tenant_id", "event_date", "model", "accepted", "latency_ms", "total_tokens"],
         "requests",
     )
     frame = pd.DataFrame(
@@ -240,7 +259,7 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_a
             "tenant_id": requests["tenant_id"],
             "day": _to_day(requests["event_date"]),
             "model": requests["model"],
-            "accepted": _numeric(requests["accepted_flag"]),
+            "accepted": _numeric(requests["accepted"].astype(object).map(_tracked)),
             "latency_ms": _numeric(requests["latency_ms"]),
             "total_tokens": _numeric(requests["total_tokens"]),
         }

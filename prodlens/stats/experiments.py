@@ -1,7 +1,14 @@
 """A/B experiment results: per variant totals, and differences and tests against the control variant.
 
-* success_rate_p_value: two-sided two-proportion z-test with pooled proportion.
-* latency_p_value: Welch's t-test (``scipy.stats.ttest_ind(equal_var=False)``).
+* success_rate_p_value: two-sided two-proportion z-test with pooled proportion; its 95% interval
+  (success_rate_diff_ci_low/high, percentage points) is the unpooled Wald interval
+  diff ± z·√(p1(1 − p1)/n1 + p2(1 − p2)/n2), z = norm.ppf(0.975).
+* latency_p_value: Welch's t-test (``scipy.stats.ttest_ind(equal_var=False)``), with its 95% interval of
+  the latency difference (Welch–Satterthwaite degrees of freedom).
+* srm_p_value: sample-ratio mismatch, the chi-square test of the experiment's observed split across its
+  variants against the configured shares (equal shares when none are configured);
+  sample_ratio_mismatch when it is below SRM_ALPHA (0.001): the assignment is broken and the comparison
+  should not be trusted.
 
 Missing values are Python ``None``, never NaN or inf; a null comparison comes with a ``note``.
 """
@@ -10,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +42,45 @@ EXPERIMENT_COLUMNS: list[str] = [
     "avg_cost_diff",
     "success_rate_p_value",
     "latency_p_value",
+    "success_rate_diff_ci_low",
+    "success_rate_diff_ci_high",
+    "avg_latency_diff_ci_low_ms",
+    "avg_latency_diff_ci_high_ms",
+    "srm_p_value",
+    "sample_ratio_mismatch",
     "note",
     "created_at",
 ]
+
+
+#: The two-sided 95% normal quantile.
+Z_95 = float(stats.norm.ppf(0.975))
+#: Below this chi-square p-value the observed split is a sample-ratio mismatch.
+SRM_ALPHA = 0.001
+
+
+def proportion_diff_interval(s1: int, n1: int, s2: int, n2: int) -> tuple[float | None, float | None]:
+    """95% Wald interval of s1/n1 − s2/n2 (unpooled); None for an empty group."""
+    if n1 <= 0 or n2 <= 0:
+        return None, None
+    p1, p2 = s1 / n1, s2 / n2
+    half = Z_95 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return p1 - p2 - half, p1 - p2 + half
+
+
+def sample_ratio_p(counts: Mapping[Any, int], shares: Mapping[Any, float] | None = None) -> float | None:
+    """Chi-square p-value of the observed variant counts against ``shares`` (weights, normalised; equal
+    when None). None for fewer than two variants, no runs, or a variant without a share."""
+    variants = sorted(counts, key=str)
+    if len(variants) < 2:
+        return None
+    given: list[float | None] = [1.0] * len(variants) if shares is None else [shares.get(v) for v in variants]
+    weights = [float(w) for w in given if w is not None and w > 0]
+    total = sum(counts.values())
+    if len(weights) < len(variants) or total == 0:
+        return None
+    expected = [total * w / sum(weights) for w in weights]
+    return _finite(stats.chisquare([counts[v] for v in variants], expected).pvalue)
 
 
 def two_proportion_z_test(s1: int, n1: int, s2: int, n2: int) -> float | None:
@@ -54,14 +98,19 @@ def two_proportion_z_test(s1: int, n1: int, s2: int, n2: int) -> float | None:
     return _finite(2 * stats.norm.sf(abs(z)))
 
 
-def _welch(a: np.ndarray, b: np.ndarray) -> float | None:
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """Welch's p-value of mean(a) − mean(b) and its 95% interval."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
             result = stats.ttest_ind(a, b, equal_var=False)
+            interval = result.confidence_interval(confidence_level=0.95)
         except (ValueError, FloatingPointError, ZeroDivisionError):
-            return None
-    return _finite(result.pvalue)
+            return None, None, None
+    p = _finite(result.pvalue)
+    if p is None:
+        return None, None, None
+    return p, _finite(interval.low), _finite(interval.high)
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -74,7 +123,11 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 
 def experiment_results(
-    requests: pd.DataFrame, *, control_variant: str = "control", created_at: datetime
+    requests: pd.DataFrame,
+    *,
+    control_variant: str = "control",
+    shares: Mapping[Any, Mapping[Any, float]] | None = None,
+    created_at: datetime,
 ) -> pd.DataFrame:
     """One row per tenant_id, experiment_id and variant, compared with the control variant.
 
@@ -83,7 +136,9 @@ def experiment_results(
     (0–100, 2 decimals); averages skip null values. For a non-control variant: success_rate_diff
     (percentage points, variant minus control, from the unrounded rates, 2 decimals), avg_latency_diff_ms,
     avg_cost_diff (variant minus control), success_rate_p_value (two-proportion z-test) and
-    latency_p_value (Welch, needs 2 latencies in each variant). The control row has null comparisons;
+    latency_p_value (Welch, needs 2 latencies in each variant), their 95% intervals, and the experiment's
+    srm_p_value against ``shares[experiment_id]`` (variant -> weight; equal shares when absent) with
+    sample_ratio_mismatch = srm_p_value < SRM_ALPHA. The control row has null comparisons;
     an experiment without the control variant has null comparisons and a note. Rows without tenant_id,
     experiment_id or variant are ignored.
 
@@ -107,6 +162,7 @@ def experiment_results(
     for (tenant, experiment), exp in frame.groupby(["tenant_id", "experiment_id"], sort=True):
         groups = {variant: part for variant, part in exp.groupby("variant", sort=True)}
         control = groups.get(control_variant)
+        srm_p = sample_ratio_p({v: len(part) for v, part in groups.items()}, (shares or {}).get(experiment))
         for variant, part in groups.items():
             total = len(part)
             successes = int(part["success"].sum())
@@ -139,6 +195,13 @@ def experiment_results(
             row["avg_latency_diff_ms"] = _diff(avg_latency, _mean(control["latency_ms"]))
             row["avg_cost_diff"] = _diff(avg_cost, _mean(control["cost_usd"]))
             row["success_rate_p_value"] = two_proportion_z_test(successes, total, c_successes, c_total)
+            low, high = proportion_diff_interval(successes, total, c_successes, c_total)
+            row["success_rate_diff_ci_low"] = None if low is None else 100 * low
+            row["success_rate_diff_ci_high"] = None if high is None else 100 * high
+            row["srm_p_value"] = srm_p
+            row["sample_ratio_mismatch"] = None if srm_p is None else srm_p < SRM_ALPHA
+            if row["sample_ratio_mismatch"]:
+                notes.append(f"sample-ratio mismatch (p={srm_p:.2g}): the split is not the configured one")
             if row["success_rate_p_value"] is None:
                 notes.append("success-rate z-test undefined: every run succeeded or every run failed")
             a = part["latency_ms"].dropna().to_numpy()
@@ -149,7 +212,11 @@ def experiment_results(
                     f"{control_variant} {len(b)})"
                 )
             else:
-                row["latency_p_value"] = _welch(a, b)
+                (
+                    row["latency_p_value"],
+                    row["avg_latency_diff_ci_low_ms"],
+                    row["avg_latency_diff_ci_high_ms"],
+                ) = _welch(a, b)
                 if row["latency_p_value"] is None:
                     notes.append("latency p-value undefined (no latency variance)")
             row["note"] = "; ".join(notes) or None

@@ -94,6 +94,24 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
+class DeferredExecutor:
+    """Stands in for LiteLLM's logging thread pool and runs its tasks when flushed. LiteLLM submits a
+    call's success logging to a thread before its router has set the fallback headers on the response, so
+    whether the payload carries x-litellm-attempted-fallbacks depends on thread timing; flushing after the
+    router returns makes the usual order (the router first) certain. The payload is still LiteLLM's."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        self.tasks.append((fn, args, kwargs))
+
+    def flush(self) -> None:
+        while self.tasks:
+            fn, args, kwargs = self.tasks.pop(0)
+            fn(*args, **kwargs)
+
+
 class Collector(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
@@ -216,7 +234,13 @@ def main(out: str) -> None:
         fallbacks=[{"primary": ["backup"]}],
         num_retries=0,
     )
-    router.completion(model="primary", messages=messages("USAGE 500 0 50"), metadata=tags("fallback"))
+    pool, deferred = litellm.utils.executor, DeferredExecutor()
+    litellm.utils.executor = deferred
+    try:
+        router.completion(model="primary", messages=messages("USAGE 500 0 50"), metadata=tags("fallback"))
+    finally:
+        litellm.utils.executor = pool
+    deferred.flush()
     # LiteLLM runs success callbacks on a worker thread: wait for every call's payload
     deadline = time.monotonic() + 30
     while len(collector.payloads) < EXPECTED_PAYLOADS and time.monotonic() < deadline:

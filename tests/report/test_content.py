@@ -91,9 +91,12 @@ def test_json_figures_equal_the_report_metrics_all_row(
     for figure in FIGURES:
         actual = reports.json[figure.section][figure.key]
         assert same(actual, mart[figure.column]), (figure, actual, mart[figure.column])
+    # acceptance counts the requests whose acceptance was tracked only
+    assert 0 < mart["acceptance_tracked_count"] <= mart["request_count"]
     assert reports.json["acceptance_rate"]["value"] == pytest.approx(
-        mart["accepted_count"] / mart["request_count"], rel=1e-12
+        mart["accepted_count"] / mart["acceptance_tracked_count"], rel=1e-12
     )
+    assert reports.json["acceptance_rate"]["tracked_count"] == mart["acceptance_tracked_count"]
     meta = reports.json["metadata"]
     assert (meta["repo"], meta["tenant_id"]) == (reports.repo, reports.tenant)
     assert meta["period_start"] == mart["period_start"].isoformat()

@@ -50,6 +50,7 @@ METRICS = {
     "days_in_period": DAYS,
     "request_count": 120,
     "accepted_count": 60,
+    "acceptance_tracked_count": 100,
     "acceptance_rate": 0.5,
     "error_count": 6,
     "error_rate": 0.05,
@@ -119,7 +120,7 @@ def test_effect_readings() -> None:
     latency, rate, growth = data.effects
     assert effect_reading(latency) == (
         "accepted requests were slower than not-accepted ones: Hedges' g +0.31 (95% CI 0.10 to 0.52), small; "
-        "n = 60 accepted, 60 not accepted"
+        "n tracked = 60 accepted, 60 not accepted"
     )
     spanning = replace(latency, value=-0.05, ci_low=-0.15, ci_high=0.04, interpretation="negligible")
     assert effect_reading(spanning).startswith(
@@ -140,8 +141,8 @@ def test_planted_significant_association_is_highlighted() -> None:
     assert chart.attrs["data-strongest-lag"] == "1"
     caption = page.by_id("strongest-correlation").text
     assert caption == (
-        "Strongest lagged correlation: requests against commits 1 day later, Pearson r = +0.45 (day-to-day "
-        "changes, n = 41), Benjamini–Hochberg adjusted p = 0.003: significant at FDR 0.05."
+        "Strongest lagged correlation: requests against commits 1 day later, Pearson r = +0.45 (trend and "
+        "weekday removed, n = 41), Benjamini–Hochberg adjusted p = 0.003: significant at FDR 0.05."
     )
     rows = page.by_id("associations").find_all(lambda e: e.tag == "tr" and "data-lag" in e.attrs)
     assert ["significant" in r.classes() for r in rows] == [False, True, False]
@@ -228,3 +229,33 @@ def test_nice_ticks(lo: float, hi: float, expected: list[float] | None) -> None:
     if expected is not None:
         assert ticks == expected
     assert ticks[0] <= lo and ticks[-1] >= hi and ticks == sorted(ticks)
+
+
+def test_acceptance_figures_show_n_tracked_and_say_when_nothing_is_tracked() -> None:
+    page = parse(render(make_data(), "html"))
+    card = next(
+        c
+        for c in page.find_all(lambda e: "card" in e.classes())
+        if c.attrs["data-metric"] == "acceptance_rate"
+    )
+    assert "n tracked 100" in card.text
+    row = next(
+        r
+        for r in page.by_id("ai-metrics").find_all(
+            lambda e: e.tag == "tr" and e.attrs.get("data-metric") == "acceptance_rate"
+        )
+    )
+    assert "(n tracked 100)" in row.text
+    untracked = make_data()
+    untracked.metrics.update(acceptance_tracked_count=0, accepted_count=0, acceptance_rate=None)
+    page = parse(render(untracked, "html"))
+    card = next(
+        c
+        for c in page.find_all(lambda e: "card" in e.classes())
+        if c.attrs["data-metric"] == "acceptance_rate"
+    )
+    assert "acceptance not tracked" in card.text and "0.0%" not in card.text
+    rows = page.by_id("ai-metrics").find_all(
+        lambda e: e.tag == "tr" and e.attrs.get("data-metric", "").startswith("acceptance_rate")
+    )
+    assert rows and all("acceptance not tracked" in r.text for r in rows)

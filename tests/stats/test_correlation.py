@@ -60,6 +60,47 @@ def pick(out: pd.DataFrame, x: str, y: str, lag: int | None = None) -> pd.DataFr
     return rows if lag is None else rows[rows["lag_days"] == lag]
 
 
+def reference_residuals(values: np.ndarray, days: list[date]) -> np.ndarray:
+    """OLS residuals on an intercept, the day index and Tue..Sun dummies, built here with pandas."""
+    frame = pd.DataFrame({"t": np.arange(len(days), dtype=float)})
+    dummies = pd.get_dummies(pd.Categorical([d.isoweekday() for d in days], categories=range(1, 8)))
+    frame = pd.concat([frame, dummies.drop(columns=[1]).astype(float)], axis=1)
+    frame.insert(0, "one", 1.0)
+    known = ~np.isnan(values)
+    beta = np.linalg.pinv(frame.to_numpy()[known]) @ values[known]
+    out = np.full(len(values), np.nan)
+    out[known] = values[known] - frame.to_numpy()[known] @ beta
+    return out
+
+
+def reference_n_eff(x: np.ndarray, y: np.ndarray) -> float:
+    """Pyper & Peterman's effective n, written out term by term."""
+    n = len(x)
+
+    def rho(z: np.ndarray, j: int) -> float:
+        m = sum(z) / n
+        return sum((z[t] - m) * (z[t + j] - m) for t in range(n - j)) / sum((v - m) ** 2 for v in z)
+
+    inverse = 1 / n + (2 / n) * sum(rho(x, j) * rho(y, j) for j in range(1, n // 5 + 1))
+    value = n if inverse <= 0 else 1 / inverse
+    return min(max(value, 3), n)
+
+
+def reference_spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman as the issue defines it: residuals rounded to 1e-9 × their largest |value|, average ranks."""
+
+    def ranks(z: np.ndarray) -> np.ndarray:
+        q = 1e-9 * np.abs(z).max()
+        return stats.rankdata(np.round(z / q) * q, method="average")
+
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
+
+
+def reference_p(r: float, n_eff: float) -> float:
+    t = abs(r) * math.sqrt((n_eff - 2) / (1 - r * r))
+    return 2 * stats.t.sf(t, n_eff - 2)
+
+
 def test_planted_lag_is_the_strongest_detrended_correlation() -> None:
     rng = np.random.default_rng(42)
     n, lag = 60, 3
@@ -101,19 +142,23 @@ def test_planted_lag_is_the_strongest_detrended_correlation() -> None:
     strongest = rc.loc[rc["pearson_r"].astype(float).abs().idxmax()]
     assert strongest["lag_days"] == lag
     assert strongest["significant"] is True
-    assert strongest["sample_size"] == n - 1 - lag
+    assert strongest["sample_size"] == n - lag
 
-    dx, dy = np.diff(walk.astype(float)), np.diff(commits.astype(float))
-    expected = stats.pearsonr(dx[: n - 1 - lag], dy[lag:])
-    expected_s = stats.spearmanr(dx[: n - 1 - lag], dy[lag:])
-    assert strongest["pearson_r"] == pytest.approx(expected.statistic)
-    assert strongest["pearson_p"] == pytest.approx(expected.pvalue)
-    assert strongest["spearman_r"] == pytest.approx(expected_s.statistic)
+    days = [day(i) for i in range(n)]
+    rx = reference_residuals(walk.astype(float), days)
+    ry = reference_residuals(commits.astype(float), days)
+    px, py = rx[: n - lag], ry[lag:]
+    r = stats.pearsonr(px, py).statistic
+    assert strongest["pearson_r"] == pytest.approx(r, rel=1e-9)
+    assert strongest["effective_n"] == pytest.approx(reference_n_eff(px, py), rel=1e-9)
+    assert strongest["pearson_p"] == pytest.approx(reference_p(r, reference_n_eff(px, py)), rel=1e-6)
+    assert strongest["spearman_r"] == pytest.approx(reference_spearman(px, py), rel=1e-9)
     raw = stats.pearsonr(walk[: n - lag], commits[lag:])
     assert strongest["raw_pearson_r"] == pytest.approx(raw.statistic)
     assert strongest["raw_pearson_p"] == pytest.approx(raw.pvalue)
+    assert strongest["raw_sample_size"] == n - lag
 
-    # The random walk makes raw levels correlate at every lag; differencing removes that.
+    # The random walk makes raw levels correlate at every lag; the residuals do not.
     off_lag = pick(out, "requests", "commits", 0).iloc[0]
     assert off_lag["raw_pearson_r"] > 0.6
     assert abs(off_lag["pearson_r"]) < 0.5
@@ -144,19 +189,21 @@ def test_constant_series_gives_null_and_note() -> None:
     assert rows["raw_pearson_r"].isna().all() and rows["pearson_p_adjusted"].isna().all()
     assert (rows["note"] == "constant series: commits").all()
     assert not rows["significant"].any()
-    assert pick(out, "requests", "commits", 2).iloc[0]["sample_size"] == n - 1 - 2
+    assert pick(out, "requests", "commits", 2).iloc[0]["sample_size"] == n - 2
     # Other pairs of the family are unaffected.
     assert pick(out, "requests", "merged_prs")["pearson_r"].notna().all()
 
 
 @pytest.mark.filterwarnings("error")
-def test_series_constant_only_after_differencing() -> None:
+def test_series_that_is_only_trend_and_weekday_is_constant_after_detrending() -> None:
     n = 30
-    out = run(series_frame(n, requests=np.arange(10, 10 + n)), max_lag_days=2)  # a linear trend
+    weekday_effect = np.array([0, 2, 2, 2, 2, -5, -6])  # Monday .. Sunday
+    trend = 10 + 0.5 * np.arange(n) + weekday_effect[[day(i).weekday() for i in range(n)]]
+    out = run(series_frame(n, requests=trend), max_lag_days=2)
     rows = pick(out, "requests", "commits")
     assert rows["pearson_r"].isna().all()
     assert rows["raw_pearson_r"].notna().all()  # the raw levels are not constant
-    assert (rows["note"] == "constant series after differencing: requests").all()
+    assert (rows["note"] == "constant series: requests").all()
 
 
 @pytest.mark.filterwarnings("error")
@@ -166,9 +213,9 @@ def test_too_short_series_gives_null_and_note() -> None:
     assert out["pearson_p_adjusted"].isna().all()
     assert not out["significant"].any()
     lag0 = pick(out, "requests", "commits", 0).iloc[0]
-    assert lag0["sample_size"] == 9
-    assert lag0["note"] == "too few days (9 < 14)"
-    assert pick(out, "cost_usd", "merged_prs", 7).iloc[0]["note"] == "too few days (2 < 14)"
+    assert lag0["sample_size"] == 10
+    assert lag0["note"] == "too few days (10 < 14)"
+    assert pick(out, "cost_usd", "merged_prs", 7).iloc[0]["note"] == "too few days (3 < 14)"
 
 
 def test_zero_activity_days_count() -> None:
@@ -211,9 +258,12 @@ def test_zero_activity_days_count() -> None:
 
     out = run(series, max_lag_days=0)
     row = pick(out, "requests", "commits", 0).iloc[0]
-    assert row["sample_size"] == n - 1
-    full = stats.pearsonr(np.diff(per_day.astype(float)), np.diff(commits.astype(float))).statistic
-    assert row["pearson_r"] == pytest.approx(full)
+    assert row["sample_size"] == n
+    days = [day(i) for i in range(n)]
+    full = stats.pearsonr(
+        reference_residuals(per_day.astype(float), days), reference_residuals(commits.astype(float), days)
+    ).statistic
+    assert row["pearson_r"] == pytest.approx(full, rel=1e-9)
     raw_full = stats.pearsonr(per_day, commits).statistic
     assert row["raw_pearson_r"] == pytest.approx(raw_full)
 
@@ -223,8 +273,13 @@ def test_zero_activity_days_count() -> None:
     assert abs(raw_dropped - raw_full) > 0.01
     dropped = run(series[series["requests"] > 0], max_lag_days=0)
     dropped_row = pick(dropped, "requests", "commits", 0).iloc[0]
-    assert dropped_row["sample_size"] < n - 1
-    assert abs(dropped_row["pearson_r"] - row["pearson_r"]) > 0.01
+    assert dropped_row["sample_size"] < n
+    gaps = np.where(keep, per_day, np.nan).astype(float)
+    gap_commits = np.where(keep, commits, np.nan).astype(float)
+    rx, ry = reference_residuals(gaps, days), reference_residuals(gap_commits, days)
+    expected_dropped = stats.pearsonr(rx[keep], ry[keep]).statistic
+    assert dropped_row["pearson_r"] == pytest.approx(expected_dropped, rel=1e-9)
+    assert abs(dropped_row["pearson_r"] - row["pearson_r"]) > 1e-3
     # median_merge_hours is never zero-filled: all null here, so no test.
     assert series["median_merge_hours"].isna().all()
     assert pick(out, "requests", "median_merge_hours")["note"].str.startswith("too few days").all()
@@ -326,3 +381,91 @@ def test_correlation_date_is_each_tenants_own_last_day() -> None:
     dates = out.groupby("tenant_id")["correlation_date"].unique().to_dict()
     assert {k: list(v) for k, v in dates.items()} == {"t1": [day(29)], "t2": [day(19)]}
     assert set(correlations(both, as_of=AS_OF, created_at=CREATED)["correlation_date"]) == {AS_OF}
+
+
+def test_effective_n_follows_pyper_peterman() -> None:
+    from prodlens.stats.correlation import corrected_p, effective_n
+
+    rng = np.random.default_rng(11)
+    ar = np.zeros(40)
+    for t in range(1, 40):
+        ar[t] = 0.8 * ar[t - 1] + rng.normal()
+    ar2 = np.zeros(40)
+    for t in range(1, 40):
+        ar2[t] = 0.8 * ar2[t - 1] + rng.normal()
+    n_eff = effective_n(ar, ar2)
+    assert n_eff == pytest.approx(reference_n_eff(ar, ar2), rel=1e-12)
+    assert 3 <= n_eff < 40  # two persistent series carry fewer independent days than 40
+    # an alternating series against a persistent one: Σ ρx(j)·ρy(j) < 0 puts n_eff above n: clipped to n
+    alternating = np.array([1.0, -1.0] * 20)
+    assert reference_n_eff(alternating, ar) == 40
+    assert effective_n(alternating, ar) == 40
+    # the p-value uses n_eff − 2 degrees of freedom, not rounded
+    assert corrected_p(0.4, 17.3) == pytest.approx(reference_p(0.4, 17.3), rel=1e-12)
+    assert corrected_p(0.4, 17.3) != pytest.approx(reference_p(0.4, 17.0), rel=1e-6)
+
+
+def test_a_shared_weekly_cycle_is_not_an_association() -> None:
+    """Independent AI use and commits that both dip at weekends: their levels correlate at lag 0 and 7,
+    the weekday-and-trend residuals do not."""
+    rng = np.random.default_rng(5)
+    n = 84
+    weekend = np.array([day(i).weekday() >= 5 for i in range(n)])
+    requests = np.where(weekend, 6, 20) + rng.poisson(3, n)
+    commits = np.where(weekend, 1, 8) + rng.poisson(2, n)
+    out = run(series_frame(n, requests=requests, commits=commits))
+    rows = pick(out, "requests", "commits")
+    assert pick(out, "requests", "commits", 0).iloc[0]["raw_pearson_r"] > 0.7
+    assert pick(out, "requests", "commits", 7).iloc[0]["raw_pearson_r"] > 0.7
+    assert not rows["significant"].any()
+    assert rows["pearson_r"].astype(float).abs().max() < 0.35
+
+
+def _padded_github(repo: str, active_days: range, sync_day: int) -> pd.DataFrame:
+    """GitHub days as daily_github_metrics gives them: every day up to the sync date, zero when idle."""
+    days = range(active_days.start, sync_day + 1)
+    return pd.DataFrame(
+        {
+            "repo_slug": repo,
+            "event_date": [day(i) for i in days],
+            "commit_count": [3 if i in active_days else 0 for i in days],
+            "merged_pr_count": [1 if i in active_days else 0 for i in days],
+            "median_merge_hours": [4.0 if i in active_days else None for i in days],
+        }
+    )
+
+
+def _requests(repo: str, active_days: range) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "tenant_id": "t1",
+                "repo_slug": repo,
+                "event_date": day(i),
+                "developer_id": "a",
+                "total_tokens": 100 + i,
+                "cost_usd": 0.01,
+            }
+            for i in active_days
+        ]
+    )
+
+
+def test_a_stale_repository_is_not_padded_to_the_sync_date() -> None:
+    """Activity ends 20 days before the sync date: the spine ends with it, no zero days are appended."""
+    active = range(0, 40)
+    series = daily_series(_requests("acme/old", active), _padded_github("acme/old", active, sync_day=59))
+    assert series["event_date"].tolist() == [day(i) for i in active]
+    out = run(series, max_lag_days=0)
+    assert (out["window_end"] == day(39)).all()
+    assert pick(out, "requests", "commits", 0).iloc[0]["sample_size"] == 40
+
+
+def test_a_repository_with_ten_active_days_has_too_few_days() -> None:
+    active = range(0, 10)
+    series = daily_series(_requests("acme/new", active), _padded_github("acme/new", active, sync_day=30))
+    assert len(series) == 10
+    out = run(series)
+    assert out["pearson_r"].isna().all() and out["raw_pearson_r"].isna().all()
+    assert out["note"].str.startswith("too few days").all()
+    assert not out["significant"].any()

@@ -8,13 +8,14 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from prodlens.stats import effect_sizes, hedges_g, interpret_d, wilson_interval
 from prodlens.stats.effects import EFFECT_COLUMNS
 
 AS_OF = date(2024, 3, 31)
 CREATED = datetime(2024, 3, 31, 6, 0)
-Z = 1.959964
+Z = stats.norm.ppf(0.975)
 
 
 def assert_no_nan(frame: pd.DataFrame) -> None:
@@ -92,7 +93,7 @@ def make_requests() -> pd.DataFrame:
                 "tenant_id": "t1",
                 "event_date": AS_OF - timedelta(days=i),
                 "model": "gpt-4o",
-                "accepted_flag": 1,
+                "accepted": True,
                 "latency_ms": latency,
                 "total_tokens": 1000,
             }
@@ -103,18 +104,18 @@ def make_requests() -> pd.DataFrame:
                 "tenant_id": "t1",
                 "event_date": AS_OF - timedelta(days=8 + i),
                 "model": "claude",
-                "accepted_flag": 0,
+                "accepted": False,
                 "latency_ms": latency,
                 "total_tokens": 3000,
             }
         )
-    # Unknown acceptance and missing latency: counted where they can be.
+    # Acceptance not tracked, and a missing latency: counted where they can be.
     rows.append(
         {
             "tenant_id": "t1",
             "event_date": AS_OF - timedelta(days=20),
             "model": "claude",
-            "accepted_flag": None,
+            "accepted": None,
             "latency_ms": None,
             "total_tokens": 2000,
         }
@@ -124,7 +125,7 @@ def make_requests() -> pd.DataFrame:
             "tenant_id": "t1",
             "event_date": AS_OF - timedelta(days=2),
             "model": "claude",
-            "accepted_flag": 1,
+            "accepted": True,
             "latency_ms": None,
             "total_tokens": 500,
         }
@@ -135,7 +136,7 @@ def make_requests() -> pd.DataFrame:
             "tenant_id": "t2",
             "event_date": AS_OF,
             "model": None,
-            "accepted_flag": 1,
+            "accepted": True,
             "latency_ms": 100.0,
             "total_tokens": 0,
         }
@@ -159,7 +160,7 @@ def test_effect_sizes_rows() -> None:
 
     token = out[(out["tenant_id"] == "t1") & (out["metric"] == "token_efficiency_ratio")].iloc[0]
     accepted_mean = (6 * 1000 + 500) / 7
-    overall_mean = (6 * 1000 + 5 * 3000 + 2000 + 500) / 13
+    overall_mean = (6 * 1000 + 5 * 3000 + 500) / 12  # tracked requests only: not the untracked 2000
     assert token["value"] == pytest.approx(accepted_mean / overall_mean)
     assert token["cohens_d"] is None and token["interpretation"] is None
 
@@ -194,7 +195,7 @@ def test_effect_sizes_degenerate_tenant() -> None:
 
 def test_effect_sizes_empty() -> None:
     empty = pd.DataFrame(
-        columns=["tenant_id", "event_date", "model", "accepted_flag", "latency_ms", "total_tokens"]
+        columns=["tenant_id", "event_date", "model", "accepted", "latency_ms", "total_tokens"]
     )
     out = effect_sizes(empty, as_of=AS_OF, created_at=CREATED)
     assert out.empty and list(out.columns) == EFFECT_COLUMNS
@@ -208,7 +209,7 @@ def test_each_tenant_has_its_own_as_of_date() -> None:
             "tenant_id": "t3",
             "event_date": AS_OF - timedelta(days=30 + d),
             "model": "m",
-            "accepted_flag": 1,
+            "accepted": True,
             "latency_ms": 100.0,
             "total_tokens": 10,
         }
@@ -228,3 +229,44 @@ def test_each_tenant_has_its_own_as_of_date() -> None:
     # an explicit as-of date applies to every tenant
     fixed = effect_sizes(requests, as_of=AS_OF, created_at=CREATED)
     assert set(fixed["as_of"]) == {AS_OF}
+
+
+def test_untracked_requests_are_neither_accepted_nor_rejected() -> None:
+    """A population where most requests never reported acceptance (LiteLLM's default): every acceptance
+    figure uses the tracked ones only, as computed here with scipy; a tenant with nothing tracked says so."""
+    rng = np.random.default_rng(8)
+    tracked_latency = {True: rng.normal(500, 60, 40), False: rng.normal(470, 60, 25)}
+    untracked_latency = rng.normal(200, 30, 300)  # fast failures and untracked calls: must not count
+    rows = [
+        {"tenant_id": "t1", "event_date": AS_OF, "model": "m", "accepted": flag, "latency_ms": float(v),
+         "total_tokens": 1000 if flag else 1500}
+        for flag, values in tracked_latency.items() for v in values
+    ] + [
+        {"tenant_id": "t1", "event_date": AS_OF, "model": "m", "accepted": None, "latency_ms": float(v),
+         "total_tokens": 9000}
+        for v in untracked_latency
+    ] + [
+        {"tenant_id": "t3", "event_date": AS_OF, "model": "m", "accepted": None, "latency_ms": 100.0,
+         "total_tokens": 10}
+        for _ in range(5)
+    ]  # fmt: skip
+    out = effect_sizes(pd.DataFrame(rows), as_of=AS_OF, created_at=CREATED)
+    t1 = out[out["tenant_id"] == "t1"].set_index("metric")
+    a, b = tracked_latency[True], tracked_latency[False]
+    pooled = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
+    g = (a.mean() - b.mean()) / pooled * (1 - 3 / (4 * (len(a) + len(b)) - 9))
+    assert t1.loc["latency_cohens_d", "value"] == pytest.approx(g, rel=1e-12)
+    assert t1.loc["latency_cohens_d", "n"] == 65
+    rate = t1.loc["model_acceptance_rate"]
+    assert (rate["value"], rate["n"]) == (pytest.approx(40 / 65), 65)
+    z = stats.norm.ppf(0.975)
+    centre = (40 / 65 + z * z / 130) / (1 + z * z / 65)
+    half = z / (1 + z * z / 65) * math.sqrt(40 / 65 * 25 / 65 / 65 + z * z / (4 * 65 * 65))
+    assert (rate["ci_low"], rate["ci_high"]) == (pytest.approx(centre - half), pytest.approx(centre + half))
+    # mean tokens of accepted requests over the mean of tracked requests (the 9,000-token untracked excluded)
+    assert t1.loc["token_efficiency_ratio", "value"] == pytest.approx(1000 / ((40 * 1000 + 25 * 1500) / 65))
+    t3 = out[out["tenant_id"] == "t3"].set_index("metric")
+    assert "model_acceptance_rate" not in t3.index
+    assert t3.loc["latency_cohens_d", "note"] == "acceptance not tracked"
+    assert t3.loc["token_efficiency_ratio", "note"] == "acceptance not tracked"
+    assert t3.loc["latency_cohens_d", "value"] is None

@@ -79,6 +79,10 @@ def test_experiment_results() -> None:
         "avg_cost_diff",
         "success_rate_p_value",
         "latency_p_value",
+        "success_rate_diff_ci_low",
+        "avg_latency_diff_ci_low_ms",
+        "srm_p_value",
+        "sample_ratio_mismatch",
         "note",
     ):
         assert control[column] is None
@@ -94,6 +98,19 @@ def test_experiment_results() -> None:
     assert treatment["latency_p_value"] == pytest.approx(welch.pvalue)
     assert treatment["note"] is None
     assert treatment["created_at"] == CREATED
+    # 95% intervals: Wald for the success-rate difference (percentage points), Welch's for latency
+    z = stats.norm.ppf(0.975)
+    half = z * math.sqrt(0.45 * 0.55 / 100 + 0.30 * 0.70 / 100)
+    assert treatment["success_rate_diff_ci_low"] == pytest.approx(100 * (0.15 - half))
+    assert treatment["success_rate_diff_ci_high"] == pytest.approx(100 * (0.15 + half))
+    va, vb = treatment_latency.var(ddof=1) / 100, control_latency[1:].var(ddof=1) / 99
+    df = (va + vb) ** 2 / (va**2 / 99 + vb**2 / 98)
+    t = stats.t.ppf(0.975, df)
+    assert treatment["avg_latency_diff_ci_low_ms"] == pytest.approx(expected_diff - t * math.sqrt(va + vb))
+    assert treatment["avg_latency_diff_ci_high_ms"] == pytest.approx(expected_diff + t * math.sqrt(va + vb))
+    # 100 / 100 runs against equal shares: no mismatch
+    assert treatment["srm_p_value"] == pytest.approx(1.0)
+    assert treatment["sample_ratio_mismatch"] is False
 
     # exp-2 has no control: comparisons are null and the note says why.
     for variant in ("a", "b"):
@@ -120,3 +137,25 @@ def test_experiment_results_other_control_and_degenerate_tests() -> None:
     assert b3["success_rate_p_value"] == pytest.approx(two_proportion_z_test(0, 2, 1, 2))
     assert b3["latency_p_value"] is None and "no latency variance" in b3["note"]
     assert b3["success_rate_diff"] == pytest.approx(-50.0)
+
+
+def test_sample_ratio_mismatch_against_equal_and_configured_shares() -> None:
+    """A 50/50 experiment that logged 600 control and 400 treatment runs is broken; the same split is
+    fine for a 60/40 experiment. Chi-square p-values computed here by hand."""
+    latency = np.full(600, 100.0)
+    frame = pd.DataFrame(
+        runs("t1", "exp", "control", 300, 600, latency, 0.01)
+        + runs("t1", "exp", "treatment", 200, 400, latency, 0.01)
+    )
+    equal = experiment_results(frame, created_at=CREATED).set_index("variant").loc["treatment"]
+    chi2 = (600 - 500) ** 2 / 500 + (400 - 500) ** 2 / 500  # 40 on 1 degree of freedom
+    assert equal["srm_p_value"] == pytest.approx(stats.chi2.sf(chi2, 1))
+    assert equal["sample_ratio_mismatch"] is True
+    assert "sample-ratio mismatch" in equal["note"]
+    configured = (
+        experiment_results(frame, shares={"exp": {"control": 60, "treatment": 40}}, created_at=CREATED)
+        .set_index("variant")
+        .loc["treatment"]
+    )
+    assert configured["srm_p_value"] == pytest.approx(1.0)
+    assert configured["sample_ratio_mismatch"] is False

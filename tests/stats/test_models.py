@@ -32,9 +32,11 @@ CACHE_TYPES = {
     "window_start": "DATE",
     "window_end": "DATE",
     "sample_size": "INTEGER",
+    "raw_sample_size": "INTEGER",
     **{
         name: "DOUBLE"
         for name in (
+            "effective_n",
             "pearson_r",
             "pearson_p",
             "spearman_r",
@@ -50,6 +52,7 @@ CACHE_TYPES = {
     },
     "significant": "BOOLEAN",
     "detrended": "BOOLEAN",
+    "prewhitened": "BOOLEAN",
     "note": "VARCHAR",
     "created_at": "TIMESTAMP WITH TIME ZONE",
 }
@@ -132,7 +135,24 @@ def test_correlation_series_is_a_zero_filled_spine(db: duckdb.DuckDBPyConnection
     for pair in pairs:
         assert pair["days"] == (pair["last"] - pair["first"]).days + 1
         assert pair["requests"] == pair["sessions"], "every request of the pair is counted once"
-    assert sum(p["quiet_days"] for p in pairs) > 0, "the demo has days without requests; they must be kept"
+    # the spine runs from the first to the last activity: a request of the pair, or a commit or merge of
+    # the repository; daily_github_metrics' zero rows up to the sync date do not extend it
+    for pair in pairs:
+        [bounds] = mart_rows(
+            db,
+            """
+            select min(day) as first, max(day) as last from (
+                select event_date as day from marts.sessions where tenant_id = ? and repo_slug = ?
+                union all
+                select event_date from marts.daily_github_metrics
+                where repo_slug = ? and (commit_count > 0 or merged_pr_count > 0)
+            )
+            """,
+            [pair["tenant_id"], pair["repo_slug"], pair["repo_slug"]],
+        )
+        assert (pair["first"], pair["last"]) == (bounds["first"], bounds["last"])
+    [padded] = mart_rows(db, "select max(event_date) as last from marts.daily_github_metrics")
+    assert max(p["last"] for p in pairs) < padded["last"], "the demo's GitHub days run on to the sync date"
 
 
 def test_correlation_cache_is_populated_without_nan(db: duckdb.DuckDBPyConnection) -> None:
@@ -211,7 +231,7 @@ def test_effect_sizes_are_populated_without_nan(db: duckdb.DuckDBPyConnection) -
         models = mart_rows(
             db,
             "select count(distinct coalesce(model, 'unknown')) as k from marts.sessions "
-            "where tenant_id = ? and accepted_flag is not null",
+            "where tenant_id = ? and accepted is not null",
             [tenant],
         )[0]["k"]
         assert len(mine) == 3 + models
@@ -226,7 +246,7 @@ def test_effect_sizes_are_the_library_on_the_requests(db: duckdb.DuckDBPyConnect
     requests = (
         db.cursor()
         .execute(
-            "select tenant_id, event_date, model, accepted_flag, latency_ms, total_tokens from marts.sessions"
+            "select tenant_id, event_date, model, accepted, latency_ms, total_tokens from marts.sessions"
         )
         .df()
     )
@@ -281,9 +301,12 @@ def test_every_column_is_documented() -> None:
     }
 
 
-@pytest.fixture(scope="module")
-def rebuilt(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, Any]]:
-    """A copy of the demo warehouse rebuilt with every statistics var changed."""
+@pytest.fixture(scope="module", params=["quoted", "typed"])
+def rebuilt(
+    demo: DemoRun, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Home, dict[str, Any]]:
+    """A copy of the demo warehouse rebuilt with every statistics var changed, the dates given quoted
+    ('2025-09-01', text) or typed (2025-09-01, which YAML reads as a date, as docs/report.md prints it)."""
     folder = tmp_path_factory.mktemp("stats-vars")
     home = Home(folder / "home")
     home.root.mkdir()
@@ -294,9 +317,11 @@ def rebuilt(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> tuple[Ho
         ).fetchone()
     window = {"start": first + timedelta(days=10), "end": last - timedelta(days=5)}
     as_of = window["end"] - timedelta(days=2)
+    q = "'" if request.param == "quoted" else ""
     variables = (
         f"{{max_lag_days: 3, min_sample_size: 30, correlation_detrend: false, correlation_fdr: 0.1, "
-        f"stats_window_start: '{window['start']}', stats_window_end: '{window['end']}', stats_as_of: '{as_of}'}}"
+        f"stats_window_start: {q}{window['start']}{q}, stats_window_end: {q}{window['end']}{q}, "
+        f"stats_as_of: {q}{as_of}{q}}}"
     )
     cli(
         "build", "--", "--select", "correlation_series", "correlation_cache", "effect_sizes", "--vars", variables,

@@ -413,6 +413,8 @@ normalised as (
                 then repo_given
         end as repo_slug,
         pl_flag(accepted_given) as accepted_flag,
+        -- tracked only when the record carried an acceptance field (null: not tracked, not rejected)
+        case when accepted_given is not null then pl_flag(accepted_given) = 1 end as accepted,
         case when diff_ratio_given between 0 and 1 then diff_ratio_given end as diff_ratio,
         case
             when accepted_lines_given >= 0 and accepted_lines_given = floor(accepted_lines_given)

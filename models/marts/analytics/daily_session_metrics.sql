@@ -26,6 +26,7 @@ final as (
         count(*) as request_count,
         sum(total_tokens) as total_tokens,
         sum(accepted_flag) as accepted_count,
+        count(accepted) as acceptance_tracked_count,
         count(*) filter (where is_error) as error_count,
         quantile_cont(latency_ms, 0.5) filter (where is_provider_call) as median_latency_ms,
         quantile_cont(latency_ms, 0.95) filter (where is_provider_call) as p95_latency_ms,

@@ -1,9 +1,11 @@
 """marts.experiment_results: one row per tenant, experiment and variant, compared with the control variant.
 
-The statistics (two-proportion z-test on success rate, Welch's t-test on latency) live in
-loaders/stats/experiments.py, which pytest covers; this model only feeds it the experiment requests.
+The statistics (two-proportion z-test on success rate, Welch's t-test on latency, their 95% intervals, the
+sample-ratio-mismatch chi-square against var experiment_variant_shares) live in prodlens/stats/experiments.py,
+which pytest covers; this model only feeds it the experiment requests.
 """
 
+import ast
 from datetime import UTC, datetime
 
 
@@ -12,6 +14,7 @@ def model(dbt, session):
     from prodlens.stats import experiment_results
 
     control_variant = dbt.config.get("control_variant") or "control"
+    shares = dbt.config.get("experiment_variant_shares")
     run_started_at = dbt.config.get("run_started_at")
     created_at = datetime.fromisoformat(run_started_at) if run_started_at else datetime.now(UTC)
 
@@ -21,7 +24,11 @@ def model(dbt, session):
         .project("tenant_id, experiment_id, variant, status, latency_ms, cost_usd")
         .df()
     )
-    results = experiment_results(requests, control_variant=control_variant, created_at=created_at)
+    if isinstance(shares, str):  # rendered through Jinja as text: a dict literal, or none
+        shares = None if shares.strip().lower() in ("", "none", "null") else ast.literal_eval(shares)
+    results = experiment_results(
+        requests, control_variant=control_variant, shares=shares or None, created_at=created_at
+    )
     # explicit column types: a column that is all None in pandas would otherwise have no type
     session.register("experiment_results_frame", results)
     typed = session.sql(
@@ -41,6 +48,12 @@ def model(dbt, session):
             cast(avg_cost_diff as double) as avg_cost_diff,
             cast(success_rate_p_value as double) as success_rate_p_value,
             cast(latency_p_value as double) as latency_p_value,
+            cast(success_rate_diff_ci_low as double) as success_rate_diff_ci_low,
+            cast(success_rate_diff_ci_high as double) as success_rate_diff_ci_high,
+            cast(avg_latency_diff_ci_low_ms as double) as avg_latency_diff_ci_low_ms,
+            cast(avg_latency_diff_ci_high_ms as double) as avg_latency_diff_ci_high_ms,
+            cast(srm_p_value as double) as srm_p_value,
+            cast(sample_ratio_mismatch as boolean) as sample_ratio_mismatch,
             cast(note as varchar) as note,
             cast(created_at as timestamptz) as created_at,
         from experiment_results_frame

@@ -60,6 +60,7 @@ final as (
         {{ exact_sum('cost_usd') }} as cost_usd,
         count(*) filter (where is_error) as error_count,
         sum(accepted_flag) as accepted_count,
+        count(accepted) as acceptance_tracked_count,
         max(ingested_at) as source_loaded_at,
         {{ analytics_run_started_at() }} as created_at
     from scoped

@@ -7,7 +7,10 @@ GitHub days (marts.daily_github_metrics), restricted to the optional
 window vars stats_window_start / stats_window_end, and fixes the column types.
 """
 
-from datetime import date
+# dbt writes a Python model's config into this module as Python literals: an unquoted date var
+# (`--vars '{stats_window_start: 2025-09-01}'`, which YAML reads as a date) becomes `datetime.date(...)`,
+# so the name `datetime` must be the module here.
+import datetime  # noqa: F401 (see above)
 
 import pyarrow as pa
 
@@ -27,11 +30,6 @@ SCHEMA = pa.schema(
 )
 
 
-def _optional_date(value):
-    text = "" if value is None else str(value).strip()
-    return None if text.lower() in ("", "none", "null") else date.fromisoformat(text)
-
-
 def _to_arrow(frame, schema):
     """An Arrow table with exactly `schema`: explicit types, so all-null columns keep their type."""
     return pa.table(
@@ -47,7 +45,7 @@ def model(dbt, session):
     window_end = dbt.config.get("stats_window_end")
     # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
-    from prodlens.stats import daily_series
+    from prodlens.stats import config_day, daily_series
 
     # Only the (tenant, repository) pairs entitled to GitHub outcomes get a series: a repository tag alone
     # would pair one tenant's AI use with another tenant's commits.
@@ -67,7 +65,7 @@ def model(dbt, session):
     series = daily_series(
         requests,
         github,
-        window_start=_optional_date(window_start),
-        window_end=_optional_date(window_end),
+        window_start=config_day(window_start, "stats_window_start"),
+        window_end=config_day(window_end, "stats_window_end"),
     )
     return _to_arrow(series, SCHEMA)

@@ -2,13 +2,17 @@
 model_acceptance_rate, model).
 
 The statistics are prodlens.stats.effects.effect_sizes (covered by pytest, since dbt unit tests do not run
-Python models): Hedges' g of latency for accepted vs. not-accepted requests with a 95% CI, the token
+Python models): Hedges' g of latency for accepted vs. not-accepted requests with a 95% CI (tracked
+requests only: `accepted` is null where the record carried no acceptance field), the token
 efficiency ratio, Wilson 95% intervals of each model's acceptance rate, and session growth over the last
 7 days against the 7 before. This model feeds it marts.sessions (restricted to the optional window vars
 stats_window_start / stats_window_end) and fixes the column types.
 """
 
-from datetime import UTC, date, datetime
+# dbt writes a Python model's config into this module as Python literals: an unquoted date var
+# (`--vars '{stats_window_start: 2025-09-01}'`, which YAML reads as a date) becomes `datetime.date(...)`,
+# so the name `datetime` must be the module here.
+import datetime
 
 import pyarrow as pa
 
@@ -54,25 +58,24 @@ def model(dbt, session):
     run_started_at = dbt.config.get("run_started_at")
     # Import from the package, not a submodule: dbt runs models in threads, and a thread importing a
     # submodule first can deadlock with one importing the package (Python's per-module import locks).
-    from prodlens.stats import effect_sizes
+    from prodlens.stats import config_day, effect_sizes
 
-    start, end = _text(window_start), _text(window_end)
+    start = config_day(window_start, "stats_window_start")
+    end = config_day(window_end, "stats_window_end")
     conditions = ["tenant_id is not null"]
     if start:
-        conditions.append(f"event_date >= date '{date.fromisoformat(start)}'")
+        conditions.append(f"event_date >= date '{start.isoformat()}'")
     if end:
-        conditions.append(f"event_date <= date '{date.fromisoformat(end)}'")
+        conditions.append(f"event_date <= date '{end.isoformat()}'")
     requests = (
         dbt.ref("sessions")
         .filter(" and ".join(conditions))
-        .project("tenant_id, event_date, model, accepted_flag, latency_ms, total_tokens")
+        .project("tenant_id, event_date, model, accepted, latency_ms, total_tokens")
         .df()
     )
     # As of var stats_as_of, else stats_window_end, else each tenant's own last day with requests.
-    as_of_text = _text(as_of_var) or end
+    as_of = config_day(as_of_var, "stats_as_of") or end
     started = _text(run_started_at)
-    created_at = datetime.fromisoformat(started) if started else datetime.now(UTC)
-    result = effect_sizes(
-        requests, as_of=date.fromisoformat(as_of_text) if as_of_text else None, created_at=created_at
-    )
+    created_at = datetime.datetime.fromisoformat(started) if started else datetime.datetime.now(datetime.UTC)
+    result = effect_sizes(requests, as_of=as_of, created_at=created_at)
     return _to_arrow(result, SCHEMA)

@@ -1,4 +1,25 @@
 -- raw.litellm_requests as dlt wrote it, rows of every load (stg_litellm__requests keeps the completed ones).
+-- A table written by an older loader lacks the columns added since; they read as null here until the next
+-- load adds them (dlt evolves the table), so an upgrade never breaks a build.
+{%- set added_columns = {
+    'accepted': 'boolean',
+    'catalog_key': 'varchar',
+    'api_base_present': 'boolean',
+    'provider_reported': 'boolean',
+    'error_normalized': 'varchar',
+    'error_rate_limit_category': 'varchar',
+    'error_budget_entity_type': 'varchar',
+    'attempted_fallbacks': 'integer',
+    'original_model_group': 'varchar',
+    'request_tags': 'varchar',
+} %}
+{%- set present = [] %}
+{%- if execute %}
+    {%- for column in adapter.get_columns_in_relation(source('litellm', 'litellm_requests')) %}
+        {%- do present.append(column.name | lower) %}
+    {%- endfor %}
+{%- endif %}
+
 with
 
 requests as (
@@ -6,7 +27,12 @@ requests as (
 ),
 
 final as (
-    select * from requests
+    select
+        {% for name, type in added_columns.items() if execute and name not in present -%}
+            cast(null as {{ type }}) as {{ name }},
+        {% endfor -%}
+        *
+    from requests
 )
 
 select * from final

@@ -90,6 +90,7 @@ final as (
         error_class,
         repo_slug,
         accepted_flag,
+        accepted,
         diff_ratio,
         accepted_lines,
         team_id,
