@@ -46,8 +46,9 @@ report_requests as (
         accepted_flag,
         accepted,
         total_tokens,
-        accepted_lines,
-        diff_ratio,
+        -- acceptance figures count the requests whose acceptance was tracked only
+        case when accepted is not null then accepted_lines end as accepted_lines,
+        case when accepted is not null then diff_ratio end as diff_ratio,
         cost_usd,
         lower(model) as model,
         lower({{ model_name_part('model') }}) as model_name,
