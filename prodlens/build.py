@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from prodlens import build_state
 from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
@@ -60,6 +61,7 @@ def dbt_build(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> N
             "(prodlens load traces PATH, or prodlens load github --repo OWNER/NAME)"
         )
     ensure_raw_tables(home)  # a home with only one source loaded still builds
+    build_state.forget(home)  # whatever this build makes, the last run's record no longer describes it
     (home.dbt_target / "run_results.json").unlink(missing_ok=True)
     if not run_dbt(home, ["build", *args], quiet=quiet):
         failed = failed_nodes(home)

@@ -71,6 +71,9 @@ class RunContext:
     reporter: Reporter
     horizon: datetime | None = None
     rate_limited: str | None = None  # why the GitHub load stopped early, when it did
+    retention_deleted: bool = False  # retention deleted raw rows: the marts must be rebuilt
+    build_fingerprint: dict[str, Any] | None = None  # what this run's build is made from
+    up_to_date: bool = False  # nothing changed since the last build and publish: both are skipped
 
 
 @dataclass
@@ -221,6 +224,7 @@ def step_retention(ctx: RunContext) -> Outcome:
     if not ctx.home.warehouse.exists():
         return Outcome(line="nothing to purge yet")
     deleted = purge(ctx.home, ctx.horizon)
+    ctx.retention_deleted = any(deleted.values())
     text = ", ".join(f"{table} {n}" for table, n in deleted.items() if n) or "nothing"
     return Outcome(
         line=f"rows before {ctx.horizon:%Y-%m-%d} deleted: {text}",
@@ -234,9 +238,20 @@ def dbt_vars_json(config: RunConfig) -> str:
 
 
 def step_build(ctx: RunContext) -> Outcome:
+    """dbt build, or nothing when no load, retention, setting or model changed since the last build and
+    publish (prodlens.build_state): the published file is then already what a build would make."""
+    from prodlens import build_state
     from prodlens.build import BuildFailed, NothingToBuild, dbt_build
 
     started = time.monotonic()
+    current = build_state.fingerprint(ctx.home, dbt_vars_json(ctx.config), ctx.config.build_args)
+    if not ctx.retention_deleted and build_state.unchanged(ctx.home, current):
+        ctx.up_to_date = True
+        return Outcome(
+            line=f"skipped: nothing changed since the last build (newest load {current['newest_load']})",
+            details={"skipped": True, "newest_load": current["newest_load"]},
+        )
+    ctx.build_fingerprint = current
     try:
         dbt_build(ctx.home, ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args], quiet=True)
     except NothingToBuild as nothing:
@@ -249,9 +264,14 @@ def step_build(ctx: RunContext) -> Outcome:
 
 
 def step_publish(ctx: RunContext) -> Outcome:
+    from prodlens import build_state
     from prodlens.publish import publish_marts
 
+    if ctx.up_to_date:
+        return Outcome(line=f"skipped: {ctx.home.published} is current", details={"skipped": True})
     result = publish_marts(ctx.home)
+    if ctx.build_fingerprint is not None:
+        build_state.remember(ctx.home, ctx.build_fingerprint)
     shown = ", ".join(f"{name.split('.')[-1]} {n}" for name, n in list(result.rows.items())[:6])
     more = ", ..." if result.relations > 6 else ""
     return Outcome(

@@ -1,0 +1,135 @@
+"""A run where nothing changed skips dbt and publishing, and still records the run and checks freshness;
+anything a build reads (a new load, the vars, the build arguments, a project file) makes the next run
+build again (prodlens.build_state)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from prodlens import build_state
+from prodlens.home import Home
+from prodlens.run import freshness
+from prodlens.run.config import RunConfig, TracesConfig
+from prodlens.warehouse import connect
+from tests.conftest import REPO_ROOT, prodlens
+
+SAMPLE = REPO_ROOT / "sample_data" / "litellm" / "proxy" / "litellm-2025-09.jsonl"
+# sessions only, no tests: this file checks the skipping, not the models
+BUILD_ARGS = ("--select", "+sessions", "--exclude", "resource_type:test", "resource_type:unit_test")
+
+
+def config(logs: Path) -> RunConfig:
+    return RunConfig(traces=TracesConfig(paths=(str(logs),)), build_args=BUILD_ARGS)
+
+
+def run(home: Home, logs: Path) -> dict[str, str]:
+    """`prodlens run` in its own process, as cron runs it; the steps' lines of runs.log."""
+    toml = logs.parent / "prodlens.toml"
+    args = ", ".join(json.dumps(a) for a in BUILD_ARGS)
+    toml.write_text(
+        f'[traces]\npaths = ["{logs}"]\n\n[build]\nargs = [{args}]\n\n[export]\nparquet = false\n'
+    )
+    prodlens("run", "--config", str(toml), home=home)
+    entry = json.loads(home.runs_log.read_text().splitlines()[-1])
+    assert entry["job"] == "run" and entry["status"] == "success", entry
+    return dict(line.split(": ", 1) for line in entry["details"]["summary"])
+
+
+@pytest.mark.xdist_group("dbt")
+def test_a_run_with_nothing_new_skips_build_and_publish(home: Home, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(SAMPLE, logs / SAMPLE.name)
+
+    first = run(home, logs)
+    assert first["build"].startswith("dbt build passed")
+    published_inode = home.published.stat().st_ino
+    remembered = json.loads(build_state.state_path(home).read_text())
+    assert remembered["newest_load"] == build_state.newest_load(home) is not None
+
+    second = run(home, logs)
+    assert second["load"].startswith("traces: 0 lines read")
+    assert (
+        second["build"]
+        == f"skipped: nothing changed since the last build (newest load {remembered['newest_load']})"
+    )
+    assert second["publish"] == f"skipped: {home.published} is current"
+    assert second["freshness"].startswith("litellm.")  # still checked, without starting dbt
+    assert home.published.stat().st_ino == published_inode  # not replaced
+
+    # a load between runs (not by the run itself) is seen in the raw tables' load ids
+    vars_json = json.dumps(config(logs).freshness.dbt_vars(), sort_keys=True)
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(REPO_ROOT / "sample_data" / "litellm" / "exports" / "otel-genai.jsonl", more / "otel.jsonl")
+    prodlens("load", "traces", str(more), home=home)
+    assert not build_state.unchanged(home, build_state.fingerprint(home, vars_json, list(BUILD_ARGS)))
+    third = run(home, logs)
+    assert third["build"].startswith("dbt build passed")
+    assert home.published.stat().st_ino != published_inode
+    con = connect(home.warehouse)
+    try:
+        runs = con.execute("select status from raw.etl_runs where job = 'run' order by started_at").fetchall()
+    finally:
+        con.close()
+    assert runs == [("success",)] * 3  # the skipped run was recorded too
+
+    # in this process last: dbt-duckdb keeps the working file open once it ran here, and no
+    # `prodlens` subprocess could then open it
+    nodes = freshness.manifest_sources(home, ["litellm"], vars_json)
+    assert nodes is not None and {n["name"] for n in nodes} == {
+        "litellm_requests",
+        "litellm_rejects",
+        "agent_events",
+    }
+    in_process = freshness.freshness_in_process(home, nodes)
+    by_dbt = freshness.freshness_by_dbt(home, ["litellm"], json.loads(vars_json))
+    assert [(r.source, r.status) for r in in_process] == [(r.source, r.status) for r in by_dbt]
+    statuses = {r.source: r.status for r in in_process}
+    assert statuses["litellm.litellm_requests"] == "pass"
+    ours, theirs = in_process[-1], by_dbt[-1]
+    assert ours.max_loaded_at and theirs.max_loaded_at
+    assert datetime.fromisoformat(ours.max_loaded_at) == datetime.fromisoformat(theirs.max_loaded_at)
+    assert (ours.warn_after_hours, ours.error_after_hours) == (
+        theirs.warn_after_hours,
+        theirs.error_after_hours,
+    )
+    assert ours.age_hours is not None and theirs.age_hours is not None
+    assert abs(ours.age_hours - theirs.age_hours) <= 0.02  # dbt ran a few seconds later
+    assert freshness._status(25 * 3600, nodes[0]["freshness"]) == "warn"
+    assert freshness._status(73 * 3600, nodes[0]["freshness"]) == "error"
+    assert freshness.manifest_sources(home, ["litellm"], '{"other": 1}') is None  # other vars: ask dbt
+
+
+def test_the_fingerprint_covers_vars_arguments_and_project_files(home: Home, tmp_path: Path) -> None:
+    home.ensure().published.write_bytes(b"")  # unchanged() also needs a published file
+    current = build_state.fingerprint(home, '{"a": 1}', ["--select", "+sessions"])
+    assert current["newest_load"] is None  # no working file yet
+    assert not build_state.unchanged(home, current)  # nothing remembered
+    build_state.remember(home, current)
+    assert build_state.unchanged(home, current)
+    assert not build_state.unchanged(home, {**current, "dbt_vars": '{"a": 2}'})
+    assert not build_state.unchanged(home, {**current, "build_args": []})
+    build_state.forget(home)
+    assert not build_state.unchanged(home, current)
+    build_state.remember(home, current)
+    home.published.unlink()
+    assert not build_state.unchanged(home, current)  # a deleted published file is rebuilt
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: p\n")
+    (project / "models" / "a.sql").write_text("select 1 as x\n")
+    before = build_state.project_hash(project)
+    assert build_state.project_hash(project) == before
+    (project / "models" / "a.sql").write_text("select 2 as x\n")
+    assert build_state.project_hash(project) != before
+    (project / "models" / "a.sql").write_text("select 1 as x\n")
+    assert build_state.project_hash(project) == before
+    (project / "models" / "b.sql").write_text("select 1 as x\n")
+    assert build_state.project_hash(project) != before
