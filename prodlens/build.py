@@ -10,7 +10,6 @@ from prodlens import build_state
 from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
-from prodlens.ingest.tables import ensure_raw_tables
 from prodlens.publish import PublishResult, publish_marts
 from prodlens.warehouse import connect, table_exists
 
@@ -53,16 +52,34 @@ def failed_nodes(home: Home) -> list[str]:
     return failed
 
 
-def dbt_build(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> None:
-    """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes."""
+RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
+
+
+def dbt_build(
+    home: Home, args: Sequence[str] = (), *, quiet: bool = False, skip_passed_unit_tests: bool = False
+) -> bool:
+    """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes.
+
+    skip_passed_unit_tests: leave dbt's unit tests out when all of them passed on this very project
+    (prodlens.build_state), unless `args` choose resource types themselves. Scheduled runs pass it.
+    Returns whether the unit tests were left out."""
     if not has_loaded(home):
         raise NothingToBuild(
             f"nothing to build in {home.root}: no source has loaded data yet "
             "(prodlens load traces PATH, or prodlens load github --repo OWNER/NAME)"
         )
+    from prodlens.ingest.tables import ensure_raw_tables  # dlt loads only for a build
+
     ensure_raw_tables(home)  # a home with only one source loaded still builds
     build_state.forget(home)  # whatever this build makes, the last run's record no longer describes it
     (home.dbt_target / "run_results.json").unlink(missing_ok=True)
+    skip_unit_tests = (
+        skip_passed_unit_tests
+        and not any(arg.split("=")[0] in RESOURCE_TYPE_FLAGS for arg in args)
+        and build_state.unit_tests_passed(home)
+    )
+    if skip_unit_tests:
+        args = [*args, "--exclude-resource-type", "unit_test"]
     if not run_dbt(home, ["build", *args], quiet=quiet):
         failed = failed_nodes(home)
         what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
@@ -70,6 +87,8 @@ def dbt_build(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> N
             f"dbt build failed{what}; see {home.dbt_logs / 'dbt.log'}. The published database was not changed",
             failed,
         )
+    build_state.record_unit_tests(home)
+    return skip_unit_tests
 
 
 def build_and_publish(home: Home, args: Sequence[str] = (), *, quiet: bool = False) -> PublishResult:

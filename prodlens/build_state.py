@@ -11,7 +11,11 @@ The fingerprint of a build is:
 
 It is written to PRODLENS_HOME/dbt/last_build.json only after a build and its publish both succeeded,
 and a run skips build and publish only when the current fingerprint equals it and the published file
-exists. Retention that deleted rows forces a build (the caller passes `changed=True`).
+exists. Retention that deleted rows forces a build.
+
+dbt's unit tests check the models' SQL on fixed rows, never the data. Once every unit test of the project
+passed in a build, PRODLENS_HOME/dbt/unit_tests_passed.json records the project hash, and a scheduled run
+leaves them out until a project file changes (`prodlens build`, `dbt build` and CI still run them all).
 """
 
 from __future__ import annotations
@@ -45,6 +49,32 @@ def project_hash(root: Path | None = None) -> str:
         if path.is_file():
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def unit_tests_path(home: Home) -> Path:
+    return home.root / "dbt" / "unit_tests_passed.json"
+
+
+def record_unit_tests(home: Home) -> None:
+    """After a successful build: record the project hash when that build ran every unit test of the
+    manifest and all passed; otherwise leave the record as it was."""
+    try:
+        manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+        results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return
+    wanted = set(manifest.get("unit_tests", {}))
+    passed = {r["unique_id"] for r in results if r.get("status") == "pass" and r["unique_id"] in wanted}
+    if wanted and passed == wanted:
+        _write(unit_tests_path(home), {"project": project_hash()})
+
+
+def unit_tests_passed(home: Home) -> bool:
+    """True when every unit test passed on the project as it is now."""
+    try:
+        return bool(json.loads(unit_tests_path(home).read_text()).get("project") == project_hash())
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def newest_load(home: Home) -> str | None:
@@ -91,12 +121,15 @@ def unchanged(home: Home, current: dict[str, Any]) -> bool:
     return bool(last == current)
 
 
-def remember(home: Home, current: dict[str, Any]) -> None:
-    path = state_path(home)
+def _write(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(current, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(doc, sort_keys=True) + "\n")
     tmp.replace(path)
+
+
+def remember(home: Home, current: dict[str, Any]) -> None:
+    _write(state_path(home), current)
 
 
 def forget(home: Home) -> None:

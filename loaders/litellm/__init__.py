@@ -29,6 +29,7 @@ class TracePass:
         self.normaliser = normaliser
         self.progress = progress  # called with (counts, number of files) after each chunk of lines
         self.done = False
+        self.cursors: dict[str, dict] = {}  # after run(): each file's cursor, as saved in the dlt state
 
     @property
     def counts(self) -> Counts:
@@ -54,6 +55,7 @@ class TracePass:
             if trace_file.error is not None:
                 self.normaliser.reject_file(key, trace_file.error)
             cursors[key] = trace_file.cursor.to_state()
+        self.cursors = {str(path): dict(cursors[str(path)]) for path in self.files if str(path) in cursors}
         self.normaliser.finish()
         self.done = True
 

@@ -5,6 +5,9 @@
 --              at the tier its prompt size reaches;
 --   proxy      no price known, and the proxy logged a cost above 0 (LiteLLM's response_cost, SpendLogs' spend);
 --   default    the ProdLens default price (var default_price_usd_per_mtok).
+-- A table: every request-grain mart and test reads it, and a view would price every request again for each.
+{{ config(materialized='table') }}
+
 with
 
 requests as (

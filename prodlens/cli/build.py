@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from prodlens.build import build_and_publish
-from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.lock import add_wait_option, run_lock
@@ -26,6 +24,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from prodlens.build import build_and_publish  # dbt and dlt load in the commands that use them
+
     home = Home.from_env()
     with run_lock(home, args.wait, command="prodlens build"):
         build_and_publish(home, args.passthrough)
@@ -34,6 +34,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
+    from prodlens.dbt_runner import run_dbt
+
     home = Home.from_env()
     if not home.warehouse.exists():
         raise UserError(f"nothing to document in {home.root}: run prodlens build first")

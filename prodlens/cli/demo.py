@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from prodlens.build import build_and_publish
 from prodlens.cli.query import format_table, run_query
-from prodlens.demo.github_sample import load_github_sample
 from prodlens.home import Home
-from prodlens.ingest.traces import load_traces, summary_line
 from prodlens.lock import add_wait_option, run_lock
 from prodlens.project import sample_data_dir
-from prodlens.report import demo_report
 
 SUMMARIES = {
     "Cost by model (USD)": """
@@ -55,6 +51,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from prodlens.build import build_and_publish  # dbt, dlt and scipy load only for the demo itself
+    from prodlens.demo.github_sample import load_github_sample
+    from prodlens.ingest.traces import load_traces, summary_line
+    from prodlens.report import demo_report
+
     home = Home.from_env()
     samples = sample_data_dir()
     with run_lock(home, args.wait, command="prodlens demo"):

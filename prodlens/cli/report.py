@@ -8,7 +8,6 @@ from pathlib import Path
 
 from prodlens.dates import cli_day
 from prodlens.home import Home
-from prodlens.report import ReportRequest, write_report
 
 
 def _lag(text: str) -> int:
@@ -62,6 +61,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from prodlens.report import ReportRequest, write_report  # scipy and Jinja2 load only for a report
+
     request = ReportRequest(
         repo=args.repo,
         since=args.since,

@@ -13,6 +13,7 @@ from loaders.litellm.files import TraceFileError, discover
 from loaders.litellm.normalize import Counts, Normaliser
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
+from prodlens.ingest import seen_files
 from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
 from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN, check_repo_slug, check_tenant_id
 from prodlens.pipeline import make_pipeline, run_pipeline
@@ -39,6 +40,19 @@ def load_traces(
         raise UserError(f"no trace files (.jsonl, .ndjson, .jsonl.gz, .json) under {', '.join(paths)}")
     started = now()
     home.ensure()
+    last = seen_files.unchanged(home, files)
+    if last is not None:  # no file changed since the last load: dlt would find nothing
+        counts = Counts(files=len(files), held_back=int(last.get("held_back", 0)))
+        record_run(
+            home,
+            job="load-traces",
+            started_at=started,
+            row_count=0,
+            details={"paths": [str(Path(p)) for p in paths], **vars(counts), "unchanged_files": True},
+            status="success",
+        )
+        return counts
+    seen_files.forget(home)
     work = TracePass(
         files, make_normaliser(home, started, repo=repo, tenant=tenant, expire_before=expire_before), progress
     )
@@ -50,6 +64,7 @@ def load_traces(
         remove_spill_dirs(home)
     counts = work.counts
     ensure_raw_tables(home)  # the GitHub tables too, so that `dbt build` runs on a traces-only home
+    seen_files.remember(home, work.cursors, counts.held_back)
     record_run(
         home,
         job="load-traces",

@@ -241,7 +241,6 @@ def step_build(ctx: RunContext) -> Outcome:
     """dbt build, or nothing when no load, retention, setting or model changed since the last build and
     publish (prodlens.build_state): the published file is then already what a build would make."""
     from prodlens import build_state
-    from prodlens.build import BuildFailed, NothingToBuild, dbt_build
 
     started = time.monotonic()
     current = build_state.fingerprint(ctx.home, dbt_vars_json(ctx.config), ctx.config.build_args)
@@ -252,15 +251,28 @@ def step_build(ctx: RunContext) -> Outcome:
             details={"skipped": True, "newest_load": current["newest_load"]},
         )
     ctx.build_fingerprint = current
+    from prodlens.build import BuildFailed, NothingToBuild, dbt_build  # dbt loads only when it builds
+
     try:
-        dbt_build(ctx.home, ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args], quiet=True)
+        unit_tests_skipped = dbt_build(
+            ctx.home,
+            ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args],
+            quiet=True,
+            skip_passed_unit_tests=True,
+        )
     except NothingToBuild as nothing:
         raise NothingYet(
             f"no source has loaded data into {ctx.home.root} yet: nothing to build or publish"
         ) from nothing
     except BuildFailed as failed:
         raise StepFailed("build", str(failed), details={"failed_nodes": failed.failed_nodes}) from None
-    return Outcome(line=f"dbt build passed in {time.monotonic() - started:.1f}s")
+    passed = f"dbt build passed in {time.monotonic() - started:.1f}s"
+    if unit_tests_skipped:
+        return Outcome(
+            line=f"{passed} (unit tests left out: all passed on this project before)",
+            details={"unit_tests_skipped": True},
+        )
+    return Outcome(line=passed)
 
 
 def step_publish(ctx: RunContext) -> Outcome:

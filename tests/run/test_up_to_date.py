@@ -133,3 +133,58 @@ def test_the_fingerprint_covers_vars_arguments_and_project_files(home: Home, tmp
     assert build_state.project_hash(project) == before
     (project / "models" / "b.sql").write_text("select 1 as x\n")
     assert build_state.project_hash(project) != before
+
+
+def write_results(home: Home, unit_tests: list[str], passed: list[str]) -> None:
+    home.dbt_target.mkdir(parents=True, exist_ok=True)
+    (home.dbt_target / "manifest.json").write_text(json.dumps({"unit_tests": {u: {} for u in unit_tests}}))
+    results = [{"unique_id": u, "status": "pass" if u in passed else "fail"} for u in unit_tests]
+    results.append({"unique_id": "model.prodlens.sessions", "status": "success"})
+    (home.dbt_target / "run_results.json").write_text(json.dumps({"results": results}))
+
+
+def test_unit_tests_are_recorded_only_when_every_one_passed(home: Home) -> None:
+    home.ensure()
+    everything = ["unit_test.prodlens.a.x", "unit_test.prodlens.b.y"]
+    write_results(home, everything, passed=everything[:1])  # one failed
+    build_state.record_unit_tests(home)
+    assert not build_state.unit_tests_passed(home)
+    write_results(home, everything[:1], passed=everything[:1])  # all the manifest has
+    (home.dbt_target / "run_results.json").write_text(json.dumps({"results": []}))  # a build without them
+    build_state.record_unit_tests(home)
+    assert not build_state.unit_tests_passed(home)
+    write_results(home, everything, passed=everything)
+    build_state.record_unit_tests(home)
+    assert build_state.unit_tests_passed(home)
+    recorded = json.loads(build_state.unit_tests_path(home).read_text())
+    assert recorded == {"project": build_state.project_hash()}
+    build_state.unit_tests_path(home).write_text(json.dumps({"project": "an older project"}))
+    assert not build_state.unit_tests_passed(home)  # an edited model runs them again
+
+
+def test_a_scheduled_build_leaves_out_unit_tests_that_passed_on_this_project(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prodlens import build
+
+    calls: list[list[str]] = []
+
+    def fake_dbt(home: Home, args: list[str], *, quiet: bool = False) -> bool:
+        calls.append(list(args))
+        return True
+
+    monkeypatch.setattr(build, "run_dbt", fake_dbt)
+    monkeypatch.setattr(build, "has_loaded", lambda home: True)
+    monkeypatch.setattr("prodlens.ingest.tables.ensure_raw_tables", lambda home: None)
+    home.ensure()
+    assert build.dbt_build(home, ["--vars", "{}"], skip_passed_unit_tests=True) is False  # none recorded
+    assert calls[-1] == ["build", "--vars", "{}"]
+    write_results(home, ["unit_test.prodlens.a.x"], passed=["unit_test.prodlens.a.x"])
+    build_state.record_unit_tests(home)
+    assert build.dbt_build(home, ["--vars", "{}"], skip_passed_unit_tests=True) is True
+    assert calls[-1] == ["build", "--vars", "{}", "--exclude-resource-type", "unit_test"]
+    assert build.dbt_build(home, ["--vars", "{}"]) is False  # `prodlens build` runs them all
+    assert calls[-1] == ["build", "--vars", "{}"]
+    chosen = ["--resource-type", "model"]
+    assert build.dbt_build(home, chosen, skip_passed_unit_tests=True) is False  # the caller chose types
+    assert calls[-1] == ["build", *chosen]

@@ -320,3 +320,63 @@ def test_a_csv_that_is_not_a_spendlogs_export_is_one_dead_letter(home: Home, tmp
             "with LiteLLM's column names are read as CSV",
         )
     ]
+
+
+def dlt_loads(home: Home) -> int:
+    return raw_count(home, "_dlt_loads")
+
+
+def last_load_details(home: Home) -> dict:
+    entries = [json.loads(line) for line in home.runs_log.read_text().splitlines()]
+    return [e for e in entries if e["job"] == "load-traces"][-1]["details"]
+
+
+def test_a_load_where_no_file_changed_skips_dlt_and_is_still_recorded(home: Home, tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "logs" / "proxy.jsonl", [rec(1), rec(2)])
+    write_jsonl(tmp_path / "logs" / "other.jsonl", [rec(3)])
+    assert load(home, tmp_path / "logs") == (3, 3, 0, 0)
+    loads = dlt_loads(home)
+    assert load(home, tmp_path / "logs") == (0, 0, 0, 0)
+    assert dlt_loads(home) == loads  # dlt did not run: not even a state-only load
+    details = last_load_details(home)
+    assert details["unchanged_files"] is True and details["files"] == 2 and details["files_changed"] == 0
+
+    # one more file in the folder: dlt runs, and reads only that file
+    write_jsonl(tmp_path / "logs" / "new.jsonl", [rec(4)])
+    assert load(home, tmp_path / "logs") == (1, 1, 0, 0)
+    assert "unchanged_files" not in last_load_details(home)
+    # the same bytes written again (new mtime): dlt runs and finds the lines it already has
+    log.write_text(log.read_text())
+    os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 1_000_000_000))
+    assert load(home, tmp_path / "logs") == (0, 0, 0, 0)
+    assert "unchanged_files" not in last_load_details(home)
+    assert raw_count(home) == 4
+
+    # a new working file (the old one deleted): everything is read again, nothing is skipped
+    for path in home.root.glob("warehouse.duckdb*"):
+        path.unlink()
+    assert load(home, tmp_path / "logs")[1] == 4
+    assert raw_count(home) == 4
+
+
+def test_the_unchanged_files_record_is_dropped_before_dlt_runs(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prodlens.ingest import seen_files, traces
+
+    log = write_jsonl(tmp_path / "proxy.jsonl", [rec(1)])
+    assert load(home, log) == (1, 1, 0, 0)
+    assert seen_files.record_path(home).exists()
+    with log.open("a") as fh:
+        fh.write(json.dumps(rec(2)) + "\n")
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the load dies midway; dlt may have left a package pending
+
+    monkeypatch.setattr(traces, "run_pipeline", killed)
+    with pytest.raises(KeyboardInterrupt):
+        traces.load_traces(home, [str(log)])
+    assert not seen_files.record_path(home).exists()  # so the next load runs dlt and finishes it
+    monkeypatch.undo()
+    assert load(home, log) == (1, 1, 0, 0)
+    assert raw_count(home) == 2
