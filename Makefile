@@ -36,11 +36,15 @@ lint-sql: $(STAMP)
 # Two pytest-xdist workers: most tests wait on a dbt or prodlens subprocess that keeps one core busy.
 TEST_WORKERS ?= 2
 
+# After the suite, the build benchmark once at 100,000 requests as a smoke test: it prints its timings and
+# fails only when a step fails or the published row count differs from what it generated (no timing asserts).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m bench.build --rows 100000 --repeat 3
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.build
 
 clean:
 	rm -rf .prod-lens target logs .pytest_cache demo-report.html

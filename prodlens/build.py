@@ -52,7 +52,12 @@ def failed_nodes(home: Home) -> list[str]:
     return failed
 
 
-RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
+RESOURCE_TYPE_FLAGS = (
+    "--resource-type",
+    "--resource-types",
+    "--exclude-resource-type",
+    "--exclude-resource-types",
+)
 
 
 def dbt_build(

@@ -63,42 +63,41 @@
 
 {#-
     The catalogue row in effect for each request of `requests` (with trace_hash and "timestamp"): the
-    candidate of its lookup with the lowest rank, then the preferred provider's, then the first key.
-    Base cache prices fall back to the input price; one row per matched trace_hash.
+    candidate of its lookup with the lowest rank, then the preferred provider's, then the first key, chosen
+    once per lookup and price period (effective_segments). Base cache prices fall back to the input price;
+    one row per matched trace_hash.
 -#}
 {% macro price_in_effect(requests, candidates, model, provider, catalog_key=none) -%}
     select
         {{ requests }}.trace_hash,
-        {{ candidates }}.catalog_key as price_catalog_key,
-        {{ candidates }}.input_usd_per_mtok,
-        {{ candidates }}.output_usd_per_mtok,
-        coalesce({{ candidates }}.cache_read_usd_per_mtok, {{ candidates }}.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce({{ candidates }}.cache_write_usd_per_mtok, {{ candidates }}.input_usd_per_mtok) as cache_write_usd_per_mtok,
+        in_effect.catalog_key as price_catalog_key,
+        in_effect.input_usd_per_mtok,
+        in_effect.output_usd_per_mtok,
+        coalesce(in_effect.cache_read_usd_per_mtok, in_effect.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(in_effect.cache_write_usd_per_mtok, in_effect.input_usd_per_mtok) as cache_write_usd_per_mtok,
         {%- for n in [1, 2] %}
-        {{ candidates }}.tier_{{ n }}_above_tokens,
-        {{ candidates }}.tier_{{ n }}_input_usd_per_mtok,
-        {{ candidates }}.tier_{{ n }}_output_usd_per_mtok,
-        coalesce({{ candidates }}.tier_{{ n }}_cache_read_usd_per_mtok, {{ candidates }}.tier_{{ n }}_input_usd_per_mtok)
+        in_effect.tier_{{ n }}_above_tokens,
+        in_effect.tier_{{ n }}_input_usd_per_mtok,
+        in_effect.tier_{{ n }}_output_usd_per_mtok,
+        coalesce(in_effect.tier_{{ n }}_cache_read_usd_per_mtok, in_effect.tier_{{ n }}_input_usd_per_mtok)
             as tier_{{ n }}_cache_read_usd_per_mtok,
-        coalesce({{ candidates }}.tier_{{ n }}_cache_write_usd_per_mtok, {{ candidates }}.tier_{{ n }}_input_usd_per_mtok)
+        coalesce(in_effect.tier_{{ n }}_cache_write_usd_per_mtok, in_effect.tier_{{ n }}_input_usd_per_mtok)
             as tier_{{ n }}_cache_write_usd_per_mtok{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ requests }}
-    inner join {{ candidates }}
-        on coalesce({{ requests }}.{{ model }}, '') = {{ candidates }}.lookup_model
-        and coalesce({{ requests }}.{{ provider }}, '') = {{ candidates }}.lookup_provider
+    inner join (
+        {{ effective_segments(
+            candidates,
+            ['lookup_model', 'lookup_provider', 'lookup_catalog_key'],
+            'candidate.lookup_rank, (candidate.provider = candidate.lookup_provider) desc, '
+            ~ 'candidate.catalog_key, candidate.provider'
+        ) }}
+    ) as in_effect
+        on coalesce({{ requests }}.{{ model }}, '') = in_effect.lookup_model
+        and coalesce({{ requests }}.{{ provider }}, '') = in_effect.lookup_provider
         and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as varchar)' }}, '')
-        = {{ candidates }}.lookup_catalog_key
-        and {{ requests }}."timestamp" >= {{ candidates }}.effective_from
-        and ({{ candidates }}.effective_to is null or {{ requests }}."timestamp" < {{ candidates }}.effective_to)
-    qualify row_number() over (
-        partition by {{ requests }}.trace_hash
-        order by
-            {{ candidates }}.lookup_rank,
-            ({{ candidates }}.provider = {{ candidates }}.lookup_provider) desc,
-            {{ candidates }}.catalog_key,
-            {{ candidates }}.provider
-    ) = 1
+        = in_effect.lookup_catalog_key
+        and {{ in_segment('in_effect', requests ~ '."timestamp"') }}
 {%- endmacro %}
 
 

@@ -41,29 +41,67 @@ catalog_matched as (
     {{ price_in_effect('requests_named', 'price_candidates', 'model', 'provider', 'catalog_key') }}
 ),
 
--- the override for the request's tenant (else `*`), provider (else `*`) and model (as stored, else its name)
-override_matched as (
+-- the distinct (tenant, provider, model) of the requests: overrides are matched once per key, not per request
+override_keys as (
+    select distinct
+        coalesce(tenant_id, '') as key_tenant_id,
+        coalesce(provider, '') as key_provider,
+        model as key_model,
+        tenant_id,
+        provider,
+        model,
+        model_name
+    from requests_named
+    where model is not null
+),
+
+-- every override row that can apply to a key: its tenant (else `*`), provider (else `*`), and model (as
+-- stored, else its name)
+override_candidates as (
     select
-        requests_named.trace_hash,
+        override_keys.key_tenant_id,
+        override_keys.key_provider,
+        override_keys.key_model,
+        overrides.tenant_id as override_tenant_id,
+        overrides.provider as override_provider,
+        lower(overrides.model) = override_keys.model as exact_model,
+        overrides.effective_from,
+        overrides.effective_to,
         overrides.input_usd_per_mtok,
         overrides.output_usd_per_mtok,
         coalesce(overrides.cache_read_usd_per_mtok, overrides.input_usd_per_mtok) as cache_read_usd_per_mtok,
         coalesce(overrides.cache_write_usd_per_mtok, overrides.input_usd_per_mtok) as cache_write_usd_per_mtok
-    from requests_named
+    from override_keys
     inner join overrides
-        on (requests_named.model = lower(overrides.model) or requests_named.model_name = lower(overrides.model))
-        and (overrides.provider = '*' or requests_named.provider = lower(overrides.provider))
-        and (overrides.tenant_id = '*' or requests_named.tenant_id = overrides.tenant_id)
-        and requests_named."timestamp" >= overrides.effective_from
-        and (overrides.effective_to is null or requests_named."timestamp" < overrides.effective_to)
-    qualify row_number() over (
-        partition by requests_named.trace_hash
-        order by
-            (overrides.tenant_id <> '*') desc,
-            (overrides.provider <> '*') desc,
-            (lower(overrides.model) = requests_named.model) desc,
-            overrides.effective_from desc
-    ) = 1
+        on (override_keys.model = lower(overrides.model) or override_keys.model_name = lower(overrides.model))
+        and (overrides.provider = '*' or override_keys.provider = lower(overrides.provider))
+        and (overrides.tenant_id = '*' or override_keys.tenant_id = overrides.tenant_id)
+),
+
+-- the override in effect per key and period: the tenant's own row first, then the provider's, the exact
+-- model, the latest start
+override_segments as (
+    {{ effective_segments(
+        'override_candidates',
+        ['key_tenant_id', 'key_provider', 'key_model'],
+        "(candidate.override_tenant_id <> '*') desc, (candidate.override_provider <> '*') desc, "
+        ~ 'candidate.exact_model desc, candidate.effective_from desc'
+    ) }}
+),
+
+override_matched as (
+    select
+        requests_named.trace_hash,
+        override_segments.input_usd_per_mtok,
+        override_segments.output_usd_per_mtok,
+        override_segments.cache_read_usd_per_mtok,
+        override_segments.cache_write_usd_per_mtok
+    from requests_named
+    inner join override_segments
+        on coalesce(requests_named.tenant_id, '') = override_segments.key_tenant_id
+        and coalesce(requests_named.provider, '') = override_segments.key_provider
+        and requests_named.model = override_segments.key_model
+        and {{ in_segment('override_segments', 'requests_named."timestamp"') }}
 ),
 
 catalog_sized as (

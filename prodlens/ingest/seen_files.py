@@ -31,7 +31,10 @@ def unchanged(home: Home, files: list[Path]) -> dict[str, Any] | None:
         last = json.loads(record_path(home).read_text())
         cursors = last["cursors"]
         for path in files:
-            if str(path) not in cursors or not TraceFile(path, Cursor.from_state(cursors[str(path)])).unchanged():
+            if (
+                str(path) not in cursors
+                or not TraceFile(path, Cursor.from_state(cursors[str(path)])).unchanged()
+            ):
                 return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

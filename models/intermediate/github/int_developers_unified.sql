@@ -6,6 +6,9 @@
 --      exactly one login (hashes from the loader; the key never reaches SQL).
 -- Nothing is matched on names or e-mail local parts. developer_key is the lower-case login when there is
 -- one, else the developer id.
+-- A table: it is small, and the GitHub models and their tests would otherwise each scan every request.
+{{ config(materialized='table') }}
+
 with
 
 requests as (
