@@ -1,9 +1,13 @@
 {#-
-    Catalogue prices for requests, in three steps that a model writes as three CTEs:
+    Catalogue prices for requests, in three CTEs and one join:
 
         price_lookups    as ({{ price_lookups('requests', 'model', 'provider', 'catalog_key') }}),
         price_candidates as ({{ price_candidates('price_lookups', 'prices') }}),
-        matched          as ({{ price_in_effect('requests', 'price_candidates', 'model', 'provider', 'catalog_key') }})
+        price_segments   as ({{ price_segments('price_candidates') }}),
+        ...
+        from requests
+        left join price_segments
+            on {{ price_segment_match('requests', 'price_segments', 'model', 'provider', 'catalog_key') }}
 
     A request names its model as ProdLens stores it (`provider/name` or a bare name), its provider, and,
     for LiteLLM payloads, LiteLLM's own price-map key (model_map_information.model_map_key). The
@@ -16,7 +20,8 @@
       5. the name without Bedrock's route (`converse/`, `invoke/`) and regional prefix (`us.`, `eu.`,
          `apac.`, `global.`, ...) is a key: a regional id with no price of its own gets the base price;
       6. a bare model name (no provider) is a model of any provider.
-    The matching works on the distinct (model, provider, key) triples, so it costs little per request.
+    The matching works on the distinct (model, provider, key) triples and their price periods, so a
+    request costs one equality join on a small relation and a range test on its timestamp.
 -#}
 
 {#- The distinct lookups of `requests` (a relation with the named columns). -#}
@@ -62,30 +67,32 @@
 
 
 {#-
-    The catalogue row in effect for each request of `requests` (with trace_hash and "timestamp"): the
-    candidate of its lookup with the lowest rank, then the preferred provider's, then the first key, chosen
-    once per lookup and price period (effective_segments). Base cache prices fall back to the input price;
-    one row per matched trace_hash.
+    The catalogue row in effect per lookup and price period (effective_segments): the candidate of the
+    lowest lookup rank, then the preferred provider's, then the first key. Base cache prices fall back to
+    the input price. Join requests to it with price_segment_match.
 -#}
-{% macro price_in_effect(requests, candidates, model, provider, catalog_key=none) -%}
+{% macro price_segments(candidates) -%}
     select
-        {{ requests }}.trace_hash,
-        in_effect.catalog_key as price_catalog_key,
-        in_effect.input_usd_per_mtok,
-        in_effect.output_usd_per_mtok,
-        coalesce(in_effect.cache_read_usd_per_mtok, in_effect.input_usd_per_mtok) as cache_read_usd_per_mtok,
-        coalesce(in_effect.cache_write_usd_per_mtok, in_effect.input_usd_per_mtok) as cache_write_usd_per_mtok,
+        lookup_model,
+        lookup_provider,
+        lookup_catalog_key,
+        segment_start,
+        segment_end,
+        catalog_key,
+        input_usd_per_mtok,
+        output_usd_per_mtok,
+        coalesce(cache_read_usd_per_mtok, input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(cache_write_usd_per_mtok, input_usd_per_mtok) as cache_write_usd_per_mtok,
         {%- for n in [1, 2] %}
-        in_effect.tier_{{ n }}_above_tokens,
-        in_effect.tier_{{ n }}_input_usd_per_mtok,
-        in_effect.tier_{{ n }}_output_usd_per_mtok,
-        coalesce(in_effect.tier_{{ n }}_cache_read_usd_per_mtok, in_effect.tier_{{ n }}_input_usd_per_mtok)
+        tier_{{ n }}_above_tokens,
+        tier_{{ n }}_input_usd_per_mtok,
+        tier_{{ n }}_output_usd_per_mtok,
+        coalesce(tier_{{ n }}_cache_read_usd_per_mtok, tier_{{ n }}_input_usd_per_mtok)
             as tier_{{ n }}_cache_read_usd_per_mtok,
-        coalesce(in_effect.tier_{{ n }}_cache_write_usd_per_mtok, in_effect.tier_{{ n }}_input_usd_per_mtok)
+        coalesce(tier_{{ n }}_cache_write_usd_per_mtok, tier_{{ n }}_input_usd_per_mtok)
             as tier_{{ n }}_cache_write_usd_per_mtok{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ requests }}
-    inner join (
+    from (
         {{ effective_segments(
             candidates,
             ['lookup_model', 'lookup_provider', 'lookup_catalog_key'],
@@ -93,11 +100,16 @@
             ~ 'candidate.catalog_key, candidate.provider'
         ) }}
     ) as in_effect
-        on coalesce({{ requests }}.{{ model }}, '') = in_effect.lookup_model
-        and coalesce({{ requests }}.{{ provider }}, '') = in_effect.lookup_provider
-        and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as varchar)' }}, '')
-        = in_effect.lookup_catalog_key
-        and {{ in_segment('in_effect', requests ~ '."timestamp"') }}
+{%- endmacro %}
+
+
+{#- The join condition of a request of `requests` and its row of `segments` (price_segments), if any. -#}
+{% macro price_segment_match(requests, segments, model, provider, catalog_key=none) -%}
+    coalesce({{ requests }}.{{ model }}, '') = {{ segments }}.lookup_model
+    and coalesce({{ requests }}.{{ provider }}, '') = {{ segments }}.lookup_provider
+    and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as varchar)' }}, '')
+    = {{ segments }}.lookup_catalog_key
+    and {{ in_segment(segments, requests ~ '."timestamp"') }}
 {%- endmacro %}
 
 

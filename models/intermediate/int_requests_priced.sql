@@ -22,7 +22,7 @@ overrides as (
     select * from {{ ref('price_overrides') }}
 ),
 
-requests_named as (
+requests_named as {{ not_materialized() }} (
     select
         *,
         {{ model_name_part('model') }} as model_name
@@ -37,8 +37,9 @@ price_candidates as (
     {{ price_candidates('price_lookups', 'prices') }}
 ),
 
-catalog_matched as (
-    {{ price_in_effect('requests_named', 'price_candidates', 'model', 'provider', 'catalog_key') }}
+-- the catalogue row in effect per lookup and price period
+catalog_segments as (
+    {{ price_segments('price_candidates') }}
 ),
 
 -- the distinct (tenant, provider, model) of the requests: overrides are matched once per key, not per request
@@ -89,67 +90,46 @@ override_segments as (
     ) }}
 ),
 
-override_matched as (
+-- the per-token prices that apply (null when none is known) and where they come from: each request meets
+-- its catalogue row and its override by equality on a small relation and a range test on its timestamp
+{%- set tier = price_tier(
+    'requests_named.tokens_in', 'catalog_segments.tier_1_above_tokens', 'catalog_segments.tier_2_above_tokens'
+) %}
+known_prices as (
     select
-        requests_named.trace_hash,
-        override_segments.input_usd_per_mtok,
-        override_segments.output_usd_per_mtok,
-        override_segments.cache_read_usd_per_mtok,
-        override_segments.cache_write_usd_per_mtok
+        requests_named.* exclude (model_name),  -- noqa: RF02
+        catalog_segments.catalog_key as price_catalog_key,
+        case when catalog_segments.lookup_model is not null then {{ tier }} end as price_tier,
+        case
+            when override_segments.key_model is not null then 'override'
+            when catalog_segments.lookup_model is not null then 'catalog'
+            when requests_named.proxy_cost_usd > 0 then 'proxy'
+            else 'default'
+        end as price_source,
+        coalesce(
+            override_segments.input_usd_per_mtok,
+            {{ tiered_price(tier, 'input_usd_per_mtok', 'catalog_segments') }}
+        ) as known_input,
+        coalesce(
+            override_segments.output_usd_per_mtok,
+            {{ tiered_price(tier, 'output_usd_per_mtok', 'catalog_segments') }}
+        ) as known_output,
+        coalesce(
+            override_segments.cache_read_usd_per_mtok,
+            {{ tiered_price(tier, 'cache_read_usd_per_mtok', 'catalog_segments') }}
+        ) as known_cache_read,
+        coalesce(
+            override_segments.cache_write_usd_per_mtok,
+            {{ tiered_price(tier, 'cache_write_usd_per_mtok', 'catalog_segments') }}
+        ) as known_cache_write
     from requests_named
-    inner join override_segments
+    left join catalog_segments
+        on {{ price_segment_match('requests_named', 'catalog_segments', 'model', 'provider', 'catalog_key') }}
+    left join override_segments
         on coalesce(requests_named.tenant_id, '') = override_segments.key_tenant_id
         and coalesce(requests_named.provider, '') = override_segments.key_provider
         and requests_named.model = override_segments.key_model
         and {{ in_segment('override_segments', 'requests_named."timestamp"') }}
-),
-
-catalog_sized as (
-    select
-        catalog_matched.*,
-        requests_named.tokens_in
-    from catalog_matched
-    inner join requests_named
-        on catalog_matched.trace_hash = requests_named.trace_hash
-),
-
--- the catalogue price at the tier the request's prompt reaches
-{%- set tier = price_tier('tokens_in', 'tier_1_above_tokens', 'tier_2_above_tokens') %}
-catalog_tiered as (
-    select
-        trace_hash,
-        price_catalog_key,
-        {{ tier }} as price_tier,
-        {{ tiered_price(tier, 'input_usd_per_mtok') }} as input_usd_per_mtok,
-        {{ tiered_price(tier, 'output_usd_per_mtok') }} as output_usd_per_mtok,
-        {{ tiered_price(tier, 'cache_read_usd_per_mtok') }} as cache_read_usd_per_mtok,
-        {{ tiered_price(tier, 'cache_write_usd_per_mtok') }} as cache_write_usd_per_mtok
-    from catalog_sized
-),
-
--- the per-token prices that apply (null when none is known) and where they come from
-known_prices as (
-    select
-        requests_named.* exclude (model_name),  -- noqa: RF02
-        catalog_tiered.price_catalog_key,
-        catalog_tiered.price_tier,
-        case
-            when override_matched.trace_hash is not null then 'override'
-            when catalog_tiered.trace_hash is not null then 'catalog'
-            when requests_named.proxy_cost_usd > 0 then 'proxy'
-            else 'default'
-        end as price_source,
-        coalesce(override_matched.input_usd_per_mtok, catalog_tiered.input_usd_per_mtok) as known_input,
-        coalesce(override_matched.output_usd_per_mtok, catalog_tiered.output_usd_per_mtok) as known_output,
-        coalesce(override_matched.cache_read_usd_per_mtok, catalog_tiered.cache_read_usd_per_mtok)
-            as known_cache_read,
-        coalesce(override_matched.cache_write_usd_per_mtok, catalog_tiered.cache_write_usd_per_mtok)
-            as known_cache_write
-    from requests_named
-    left join catalog_tiered
-        on requests_named.trace_hash = catalog_tiered.trace_hash
-    left join override_matched
-        on requests_named.trace_hash = override_matched.trace_hash
 ),
 
 -- the per-token prices applied: the known ones, else the default; none when the proxy's cost priced it

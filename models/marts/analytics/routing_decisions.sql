@@ -10,7 +10,7 @@
 
 with
 
-requests as (
+requests as {{ not_materialized() }} (
     select * from {{ ref('int_analytics__requests') }}
 ),
 
@@ -194,7 +194,7 @@ baseline_candidates as (
 ),
 
 baseline_prices as (
-    {{ price_in_effect('with_baseline', 'baseline_candidates', 'baseline_model', 'baseline_provider') }}
+    {{ price_segments('baseline_candidates') }}
 ),
 
 priced as (
@@ -202,7 +202,7 @@ priced as (
         with_baseline.*,
         case
             when with_baseline.baseline_model is null then null
-            when baseline_prices.trace_hash is null then 'default'
+            when baseline_prices.lookup_model is null then 'default'
             else 'catalog'
         end as baseline_pricing_status,
         {{ price_or_default(tiered_price(
@@ -231,7 +231,7 @@ priced as (
             as baseline_cache_write_usd_per_mtok
     from with_baseline
     left join baseline_prices
-        on with_baseline.trace_hash = baseline_prices.trace_hash
+        on {{ price_segment_match('with_baseline', 'baseline_prices', 'baseline_model', 'baseline_provider') }}
 ),
 
 final as (

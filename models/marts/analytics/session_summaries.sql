@@ -9,7 +9,7 @@
 
 with
 
-requests as (
+requests as {{ not_materialized() }} (
     select * from {{ ref('int_analytics__requests') }}
 ),
 

@@ -5,7 +5,7 @@
 
 with
 
-requests as (
+requests as {{ not_materialized() }} (
     select * from {{ ref('base_litellm__requests') }}
 ),
 
@@ -20,13 +20,28 @@ completed as (
         on requests._dlt_load_id = completed_loads.load_id
 ),
 
+-- the span keys of the completed rows, narrow: DuckDB materialises a CTE that is read more than once
+-- (see macros/utils/not_materialized.sql), so the self-join reads these five columns, not `completed`
+spans as (
+    select
+        requests.trace_hash,
+        requests.tenant_id,
+        requests.trace_id,
+        requests.parent_span_id,
+        requests.request_id
+    from requests
+    inner join completed_loads
+        on requests._dlt_load_id = completed_loads.load_id
+    where requests.trace_id is not null
+),
+
 -- An OpenTelemetry span whose parent span (same tenant and trace) is a loaded call is part of that call:
 -- one LLM call stays one row. The loader skips such spans within a run and against earlier loads; this
 -- catches a parent that arrived after its child.
 nested as (
     select child.trace_hash
-    from completed as child
-    inner join completed as parent
+    from spans as child
+    inner join spans as parent
         on child.tenant_id = parent.tenant_id
         and child.trace_id = parent.trace_id
         and child.parent_span_id = parent.request_id
