@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -43,7 +42,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.ingest import timed
+from bench.ingest import machine, timed
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -308,16 +307,6 @@ def time_queries(home: Path, work: Path, repeat: int, since: str) -> dict[str, d
     }
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def published_requests(home: Path) -> int:
     con = duckdb.connect(str(home / "prodlens.duckdb"), read_only=True)
     try:
@@ -407,12 +396,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu": cpu_model(),
-        },
+        "machine": machine(),
         "data": gen,
         "reference": reference,
         "steps": steps,

@@ -131,6 +131,27 @@ def split_into(data: Path, folder: Path, files: int) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- timing
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, object]:
+    """What a benchmark result records of the machine it ran on."""
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
 def timed(argv: list[str], *, env: dict | None = None, log: Path) -> dict:
     """Run argv; its wall time, peak RSS (of the child and its waited-for descendants), exit code and
     output. os.wait4 gives the rusage of this one child, so runs do not see each other's peaks."""
@@ -290,11 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     expected = expected_summary(gen)
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "data": {**gen, "files": args.files},
         "prodlens": prodlens,
         "native": native,
