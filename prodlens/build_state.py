@@ -66,7 +66,7 @@ def record_unit_tests(home: Home) -> None:
     wanted = set(manifest.get("unit_tests", {}))
     passed = {r["unique_id"] for r in results if r.get("status") == "pass" and r["unique_id"] in wanted}
     if wanted and passed == wanted:
-        _write(unit_tests_path(home), {"project": project_hash()})
+        write_json(unit_tests_path(home), {"project": project_hash()})
 
 
 def unit_tests_passed(home: Home) -> bool:
@@ -121,7 +121,8 @@ def unchanged(home: Home, current: dict[str, Any]) -> bool:
     return bool(last == current)
 
 
-def _write(path: Path, doc: dict[str, Any]) -> None:
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write `doc` to `path` atomically (a temporary file beside it, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, sort_keys=True) + "\n")
@@ -129,7 +130,7 @@ def _write(path: Path, doc: dict[str, Any]) -> None:
 
 
 def remember(home: Home, current: dict[str, Any]) -> None:
-    _write(state_path(home), current)
+    write_json(state_path(home), current)
 
 
 def forget(home: Home) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.litellm.files import Cursor, TraceFile
-from prodlens.build_state import newest_load
+from prodlens.build_state import newest_load, write_json
 from prodlens.home import Home
 
 
@@ -48,9 +48,6 @@ def forget(home: Home) -> None:
 
 
 def remember(home: Home, cursors: dict[str, dict], held_back: int) -> None:
-    path = record_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    doc = {"cursors": cursors, "newest_load": newest_load(home), "held_back": held_back}
-    tmp.write_text(json.dumps(doc) + "\n")
-    tmp.replace(path)
+    write_json(
+        record_path(home), {"cursors": cursors, "newest_load": newest_load(home), "held_back": held_back}
+    )
