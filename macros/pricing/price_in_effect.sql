@@ -137,3 +137,24 @@
 {% macro price_or_default(price) -%}
     coalesce({{ price }}, {{ number_var('default_price_usd_per_mtok') }})
 {%- endmacro %}
+
+
+{#-
+    A scalar query: a hash of everything a request's price depends on besides the request, the rows of
+    the seeds model_prices and price_overrides and var default_price_usd_per_mtok. int_requests_priced
+    stores it on each row and re-prices every request when it changes.
+-#}
+{% macro prices_version() -%}
+    select md5(
+        (
+            select coalesce(string_agg(cast(prices as varchar), '|' order by cast(prices as varchar)), '')
+            from {{ ref('model_prices') }} as prices
+        )
+        || '#'
+        || (
+            select coalesce(string_agg(cast(overrides as varchar), '|' order by cast(overrides as varchar)), '')
+            from {{ ref('price_overrides') }} as overrides
+        )
+        || '#{{ number_var("default_price_usd_per_mtok") }}'
+    )
+{%- endmacro %}

@@ -5,13 +5,38 @@
 --              at the tier its prompt size reaches;
 --   proxy      no price known, and the proxy logged a cost above 0 (LiteLLM's response_cost, SpendLogs' spend);
 --   default    the ProdLens default price (var default_price_usd_per_mtok).
--- A table: every request-grain mart and test reads it, and a view would price every request again for each.
-{{ config(materialized='table') }}
+-- Incremental (macros/utils/incremental_requests.sql): a run prices the requests staged since the newest
+-- `load_completed_at` here, and every request again when the prices changed (`prices_version`: the seeds
+-- model_prices and price_overrides and the default price, hashed).
+{%- set prices_changed = false %}
+{%- set incremental = request_grain_is_incremental('prices_version') %}
+{%- if incremental %}
+    {%- set versions = run_query(
+        'select (select max(prices_version) from ' ~ this ~ '), (' ~ prices_version() ~ ')'
+    ).rows[0] %}
+    {%- set prices_changed = versions[0] != versions[1] %}
+{%- endif %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='trace_hash',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_rows_gone_upstream(this, ref('stg_litellm__requests')) }}",
+    )
+}}
 
 with
 
-requests as (
+staged as (
     select * from {{ ref('stg_litellm__requests') }}
+),
+
+requests as (
+    select * from staged
+    {% if incremental and not prices_changed %}
+        where load_completed_at > (select max(load_completed_at) from {{ this }})
+    {% endif %}
 ),
 
 prices as (
@@ -169,7 +194,9 @@ final as (
             -- prompt caching: what the cached tokens would have cost at the full input price, minus what they cost
             else (cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)) / 1e6
         end as cache_savings_usd,
-        case when coalesce(cache_hit, false) then 'cache_hit' else price_source end as pricing_status
+        case when coalesce(cache_hit, false) then 'cache_hit' else price_source end as pricing_status,
+        ({{ prices_version() }}) as prices_version,
+        {{ analytics_run_started_at() }} as created_at
     from costed
 )
 

@@ -1,8 +1,23 @@
 -- One row per LLM request (the ProdLens `sessions` table), priced, deduplicated on trace_hash.
+-- Incremental (macros/utils/incremental_requests.sql): a run copies the requests priced since the newest
+-- `created_at` here, replacing rows by trace_hash.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='trace_hash',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_rows_gone_upstream(this, ref('int_requests_priced')) }}",
+    )
+}}
+
 with
 
 priced as (
     select * from {{ ref('int_requests_priced') }}
+    {% if request_grain_is_incremental('created_at') %}
+        where created_at > (select max(created_at) from {{ this }})
+    {% endif %}
 ),
 
 final as (
@@ -63,7 +78,10 @@ final as (
         source_file,
         source_line,
         ingested_at,
-        load_id
+        load_id,
+        parent_span_id,
+        load_completed_at,
+        created_at
     from priced
 )
 

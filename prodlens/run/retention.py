@@ -1,5 +1,6 @@
-"""Retention: with `retention_days` set, delete raw trace rows and session-level mart rows older than
-the horizon. Daily, hourly and ROI aggregates are kept permanently.
+"""Retention: with `retention_days` set, delete raw trace rows, the incremental request tables' rows
+(staging, intermediate) and session-level mart rows older than the horizon. Daily, hourly and ROI
+aggregates are kept permanently.
 
 The horizon is midnight UTC, `retention_days` days before today, so a day is purged whole and no
 daily or hourly bucket is ever half purged. The loader skips records older than the horizon and
@@ -22,7 +23,7 @@ import yaml
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.project import project_dir
-from prodlens.run.marts import RAW_TABLES, ROW_LEVEL_MARTS
+from prodlens.run.marts import RAW_TABLES, REQUEST_TABLES, ROW_LEVEL_MARTS
 from prodlens.warehouse import connect, scalar
 
 # One row per purge that deleted rows. Its existence tells the aggregate marts (macro
@@ -66,7 +67,11 @@ def check_retention(retention_days: int) -> None:
 
 def purge(home: Home, before: datetime) -> dict[str, int]:
     """Delete raw and row-level mart rows dated before `before`; returns deleted rows per table."""
-    targets = {**RAW_TABLES, **{f"marts.{name}": column for name, column in ROW_LEVEL_MARTS.items()}}
+    targets = {
+        **RAW_TABLES,
+        **REQUEST_TABLES,
+        **{f"marts.{name}": column for name, column in ROW_LEVEL_MARTS.items()},
+    }
     deleted: dict[str, int] = {}
     con = connect(home.warehouse)
     try:

@@ -30,7 +30,7 @@ POLICY_MODELS = ["anthropic/claude-3-5-haiku-20241022", "gpt-4o-mini"]
 DBT_VARS = json.dumps({"policy_models": POLICY_MODELS})
 # the analytics marts and everything upstream of them (not the other marts, to keep the tests quick)
 # (plus the identity map, which an analysis uses)
-ANALYTICS_SUBGRAPH = ["--select", "+path:models/marts/analytics", "+developer_identity_map"]
+ANALYTICS_SUBGRAPH = ["--select", "+path:models/marts/analytics", "+developer_identity_map", "+sessions"]
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 BATCHES = (
@@ -65,6 +65,8 @@ INCREMENTAL_MARTS = (
     "developer_daily_usage",
     "routing_decisions",
 )
+# the incremental request-grain tables (schema.table; compared in the working database)
+REQUEST_TABLES = ("staging.stg_litellm__requests", "intermediate.int_requests_priced", "marts.sessions")
 METADATA_COLUMNS = {"created_at", "invocation_id"}
 # the day a row of an incremental mart belongs to (daily rows of provider_performance: its weekly and
 # monthly rows are rebuilt for the whole week and month that contain the look-back window)
@@ -101,24 +103,28 @@ def query(home: Home, sql: str) -> list[dict[str, Any]]:
 
 
 def snapshot(db: Path, marts: tuple[str, ...] = ANALYTICS_MARTS) -> Snapshot:
-    """Every row of each mart, without build-metadata columns, in a stable order."""
+    """Every row of each mart (`name` in schema marts, or `schema.name`), without build-metadata columns,
+    in a stable order."""
     con = connect(db)
     try:
         result: Snapshot = {}
         for mart in marts:
+            schema, _, table = mart.rpartition(".")
             columns = [
                 row[0]
                 for row in con.execute(
                     "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [mart],
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema or "marts", table],
                 ).fetchall()
                 if row[0] not in METADATA_COLUMNS
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             result[mart] = (
                 columns,
-                con.execute(f"select {select} from marts.{mart} order by all").fetchall(),
+                con.execute(
+                    f"select {select} from {mart if schema else 'marts.' + mart} order by all"
+                ).fetchall(),
             )
         return result
     finally:
@@ -160,6 +166,8 @@ class SampleBuild:
     rebuilt_after_batch_b: dict[str, tuple[int, Any]]
     incremental: Snapshot
     full_refresh: Snapshot
+    # how many of the three incremental builds priced rows that int_requests_priced still holds
+    pricing_runs: int
 
     @property
     def published(self) -> Path:
@@ -190,7 +198,12 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
                     f"(select max(created_at) from marts.{mart})) from marts.{mart} where {where}"
                 ).fetchone()
         con.close()
-    incremental = snapshot(home.published)
+    incremental = {**snapshot(home.published), **snapshot(home.warehouse, REQUEST_TABLES)}
+    con = connect(home.warehouse)
+    pricing_runs = con.execute(
+        "select count(distinct created_at) from intermediate.int_requests_priced"
+    ).fetchone()[0]
+    con.close()
     # from scratch, with every test of these models (unit tests, data tests, the singular tests)
     build(home, "--full-refresh")
     return SampleBuild(
@@ -198,5 +211,6 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
         last_day_of_batch_a=last_day_a,
         rebuilt_after_batch_b=rebuilt,
         incremental=incremental,
-        full_refresh=snapshot(home.published),
+        full_refresh={**snapshot(home.published), **snapshot(home.warehouse, REQUEST_TABLES)},
+        pricing_runs=pricing_runs,
     )

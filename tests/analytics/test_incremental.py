@@ -15,6 +15,13 @@ def test_full_refresh_equals_incremental_runs(sample_build: SampleBuild) -> None
     assert not problems, "\n".join(problems)
 
 
+def test_each_batch_priced_only_its_own_requests(sample_build: SampleBuild) -> None:
+    """The request-grain tables were built incrementally: the rows of each of the three batches were priced
+    by the build after their load, and kept by the builds after that."""
+    assert sample_build.pricing_runs == 3
+    assert sample_build.incremental["marts.sessions"][1]
+
+
 def test_incremental_run_rewrote_only_the_look_back_window(sample_build: SampleBuild) -> None:
     """Batch B only adds later days: its build keeps batch A's rows before the look-back window."""
     first_allowed = sample_build.last_day_of_batch_a - timedelta(days=LOOKBACK_DAYS)

@@ -151,6 +151,46 @@ def test_a_child_span_read_after_its_parent_in_another_run_is_part_of_the_parent
         n.close()
 
 
+REQUEST_GRAIN = ("staging.stg_litellm__requests", "intermediate.int_requests_priced", "marts.sessions")
+
+
+def _request_ids(warehouse: Path) -> dict[str, set[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            t: {r[0] for r in con.execute(f"select request_id from {t}").fetchall()} for t in REQUEST_GRAIN
+        }
+
+
+def test_a_parent_span_loaded_after_its_child_removes_the_child_from_every_request_table(
+    tmp_path: Path, produced: tuple
+) -> None:
+    """The opposite order: the child alone is loaded and built first (nothing says it is nested yet); the
+    incremental build after its parent's load removes it from staging, pricing and sessions, as a full
+    refresh would leave it out."""
+    paths, _, _ = produced
+    lines = paths["span_per_line"].read_text().splitlines()
+    child_line = next(line for line in lines if '"raw_gen_ai_request"' in line)
+    child_id = json.loads(child_line)["spanId"]
+    first, later = tmp_path / "child.jsonl", tmp_path / "parents.jsonl"
+    first.write_text(child_line + "\n")
+    later.write_text("".join(line + "\n" for line in lines if line != child_line))
+    home = Home(tmp_path / "home")
+    build = ("build", "--", "--select", "+sessions", "--exclude-resource-type", "test", "unit_test")
+    prodlens("load", "traces", str(first), home=home)
+    prodlens(*build, home=home)
+    after_child = _request_ids(home.warehouse)
+    assert all(ids == after_child["marts.sessions"] for ids in after_child.values())
+    assert [i for i in after_child["marts.sessions"] if child_id in i], after_child
+    prodlens("load", "traces", str(later), home=home)
+    prodlens(*build, home=home)
+    incremental = _request_ids(home.warehouse)
+    for table, ids in incremental.items():
+        assert not [i for i in ids if child_id in i], f"{table} keeps the nested span: {ids}"
+    assert len(incremental["marts.sessions"]) == 4  # the four LLM calls
+    prodlens(*build, "--full-refresh", home=home)
+    assert _request_ids(home.warehouse) == incremental
+
+
 def test_claude_code_events_and_metrics_from_the_sdk(tmp_path: Path) -> None:
     mark = Markers("cc")
     logs = tmp_path / "logs.jsonl"

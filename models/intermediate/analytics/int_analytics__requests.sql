@@ -1,6 +1,6 @@
 -- One row per priced LLM request with the derived keys the analytics marts group on: every column of
 -- int_requests_priced, with provider and call_type defaulted to 'unknown', and the request's kind
--- (error, proxy rejection, response-cache hit, provider call).
+-- (error, proxy rejection, response-cache hit, provider call). Not the incremental bookkeeping columns.
 with
 
 priced as (
@@ -9,7 +9,10 @@ priced as (
 
 final as (
     select
-        {{ star(ref('int_requests_priced'), except=['provider', 'call_type']) }},
+        {{ star(
+            ref('int_requests_priced'),
+            except=['provider', 'call_type', 'load_completed_at', 'prices_version', 'created_at'],
+        ) }},
         -- a request without a session id counts as its own session
         coalesce(session_id, 'request:' || trace_hash) as session_key,
         date_trunc('hour', "timestamp") as event_hour,

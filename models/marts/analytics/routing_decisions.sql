@@ -18,6 +18,29 @@ prices as (
     select * from {{ ref('model_prices') }}
 ),
 
+{% if is_incremental() %}
+
+    window_start as (
+        select {{ analytics_incremental_start(ref('int_analytics__requests')) }} as first_day
+    ),
+
+    -- the requests the rebuilt days need: their own, the day before (the previous request of a call just
+    -- after midnight) and the trailing window the baselines and usual models count
+    in_reach as {{ not_materialized() }} (
+        select requests.*
+        from requests
+        where requests.event_date >= (select window_start.first_day from window_start)
+            - {{ [(var('roi_baseline_window_days') | int) - 1, 1] | max }}
+    ),
+
+{% else %}
+
+    in_reach as {{ not_materialized() }} (
+        select * from requests
+    ),
+
+{% endif %}
+
 -- The ROI baseline model of each tenant on each day it has requests: the `roi_baseline_model` var when set,
 -- else the tenant's most-used model (by requests) over the trailing `roi_baseline_window_days` days (the
 -- day itself and the days before it); ties go to the alphabetically first model.
@@ -25,7 +48,7 @@ tenant_days as (
     select distinct
         tenant_id,
         event_date
-    from requests
+    from in_reach
 ),
 
 {% if var('roi_baseline_model') %}
@@ -47,7 +70,7 @@ tenant_days as (
             event_date,
             model,
             count(*) as requests
-        from requests
+        from in_reach
         where model is not null
         group by all
     ),
@@ -86,7 +109,7 @@ group_days as (
         tenant_id,
         model_group,
         event_date
-    from requests
+    from in_reach
     where model_group is not null
 ),
 
@@ -97,7 +120,7 @@ daily_group_models as (
         event_date,
         model,
         count(*) as requests
-    from requests
+    from in_reach
     where model_group is not null and model is not null
     group by all
 ),
@@ -130,21 +153,17 @@ usual_models as (
 
 {% if is_incremental() %}
 
-window_start as (
-    select {{ analytics_incremental_start(ref('int_analytics__requests')) }} as first_day
-),
-
--- one day earlier than the window, so a request just after midnight still sees the failure before it
-scoped as (
-    select requests.*
-    from requests
-    where requests.event_date >= (select window_start.first_day from window_start) - 1
-),
+    -- one day earlier than the window, so a request just after midnight still sees the failure before it
+    scoped as (
+        select in_reach.*
+        from in_reach
+        where in_reach.event_date >= (select window_start.first_day from window_start) - 1
+    ),
 
 {% else %}
 
     scoped as (
-        select * from requests
+        select * from in_reach
     ),
 
 {% endif %}

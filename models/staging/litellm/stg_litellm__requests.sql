@@ -1,7 +1,16 @@
 -- Usable LiteLLM requests from completed dlt loads, one row per trace_hash.
--- A table, unlike the other staging models: pricing, the identity map, the entitlements and this model's
--- tests all read it, and as a view each would repeat the completed-load and nested-span joins.
-{{ config(materialized='table') }}
+-- Incremental: each run reads the raw rows of the loads completed since the newest `load_completed_at` here
+-- and replaces the rows with the same trace_hash (a record dlt merged again). A table, unlike the other
+-- staging models: pricing, the identity map, the entitlements and this model's tests all read it.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='trace_hash',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_nested_spans(this, ref('base_litellm__requests'), ref('base_dlt__completed_loads')) }}",
+    )
+}}
 
 with
 
@@ -13,15 +22,28 @@ completed_loads as (
     select * from {{ ref('base_dlt__completed_loads') }}
 ),
 
-completed as (
-    select requests.*
-    from requests
-    inner join completed_loads
-        on requests._dlt_load_id = completed_loads.load_id
+-- the loads this run reads: all of them, or on an incremental run those completed since the last one
+new_loads as (
+    select
+        load_id,
+        inserted_at
+    from completed_loads
+    {% if request_grain_is_incremental('load_completed_at') %}
+        where inserted_at > (select max(load_completed_at) from {{ this }})
+    {% endif %}
 ),
 
--- the span keys of the completed rows, narrow: DuckDB materialises a CTE that is read more than once
--- (see macros/utils/not_materialized.sql), so the self-join reads these five columns, not `completed`
+batch as (
+    select
+        requests.*,
+        new_loads.inserted_at as load_completed_at
+    from requests
+    inner join new_loads
+        on requests._dlt_load_id = new_loads.load_id
+),
+
+-- the span keys of every completed row, narrow (five columns, not `requests`): a span of the batch whose
+-- parent is among them is dropped below
 spans as (
     select
         requests.trace_hash,
@@ -37,10 +59,13 @@ spans as (
 
 -- An OpenTelemetry span whose parent span (same tenant and trace) is a loaded call is part of that call:
 -- one LLM call stays one row. The loader skips such spans within a run and against earlier loads; this
--- catches a parent that arrived after its child.
+-- catches a parent loaded in the same run, and the post-hook (delete_nested_spans) a parent that arrives
+-- in a later run than its child.
 nested as (
     select child.trace_hash
-    from spans as child
+    from requests as child
+    inner join new_loads
+        on child._dlt_load_id = new_loads.load_id
     inner join spans as parent
         on child.tenant_id = parent.tenant_id
         and child.trace_id = parent.trace_id
@@ -48,10 +73,10 @@ nested as (
 ),
 
 calls as (
-    select completed.*
-    from completed
+    select batch.*
+    from batch
     left join nested
-        on completed.trace_hash = nested.trace_hash
+        on batch.trace_hash = nested.trace_hash
     where nested.trace_hash is null
 ),
 
@@ -134,7 +159,8 @@ final as (
         source_line,
         source_item,
         ingested_at,
-        _dlt_load_id as load_id
+        _dlt_load_id as load_id,
+        load_completed_at
     -- dlt's merge keeps trace_hash unique in the raw table; the unique test on this model fails the build
     -- should a table written outside dlt break that (deduplicating here cost a sort of every request)
     from calls

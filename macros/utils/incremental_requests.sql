@@ -1,0 +1,51 @@
+{#-
+    The request-grain models (stg_litellm__requests, int_requests_priced, sessions) are incremental: a run
+    reads only the rows that arrived or changed upstream since the newest watermark in the model's own
+    table, and replaces rows by trace_hash (delete+insert). A full refresh builds them from everything and
+    gives the same rows (tests/analytics/test_incremental.py).
+-#}
+
+{#-
+    True on an incremental run whose existing table already has `watermark` (a table built by a ProdLens
+    release without it is rebuilt from every row, replacing its rows by key, and gains the column).
+-#}
+{% macro request_grain_is_incremental(watermark) -%}
+    {%- if not (execute and this is not none and is_incremental()) -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{- return(watermark | lower in names) -}}
+{%- endmacro %}
+
+
+{#-
+    Post-hook of stg_litellm__requests: delete the spans whose parent span (same tenant and trace) is a
+    completed call of `requests`. The model drops such spans as it reads them; this catches a parent that
+    arrived in a later run than its child. Only rows with a parent_span_id are candidates, so a run without
+    OpenTelemetry child spans scans one mostly-null column.
+-#}
+{% macro delete_nested_spans(relation, requests, completed_loads) -%}
+    delete from {{ relation }}
+    where trace_hash in (
+        select child.trace_hash
+        from {{ relation }} as child
+        inner join {{ requests }} as parent
+            on child.tenant_id = parent.tenant_id
+            and child.trace_id = parent.trace_id
+            and child.parent_span_id = parent.request_id
+        inner join {{ completed_loads }} as completed_loads
+            on parent._dlt_load_id = completed_loads.load_id
+        where child.parent_span_id is not null
+    )
+{%- endmacro %}
+
+
+{#-
+    Post-hook of a model built from another request-grain table: delete its rows whose trace_hash is no
+    longer upstream (a span delete_nested_spans removed). Candidates are the rows with a parent span only.
+-#}
+{% macro delete_rows_gone_upstream(relation, upstream) -%}
+    delete from {{ relation }}
+    where parent_span_id is not null
+        and trace_hash not in (select trace_hash from {{ upstream }} where parent_span_id is not null)
+{%- endmacro %}
