@@ -52,6 +52,8 @@ def failed_nodes(home: Home) -> list[str]:
     return failed
 
 
+# dbt flags that choose nodes: a scheduled run whose build arguments carry one adds no selection of its own
+SELECTION_FLAGS = ("--select", "-s", "--models", "-m", "--selector", "--inline")
 RESOURCE_TYPE_FLAGS = (
     "--resource-type",
     "--resource-types",

@@ -2,16 +2,18 @@
 nothing it reads has changed.
 
 The fingerprint of a build is:
-- the newest dlt load that delivered rows to a raw table (the largest `_dlt_load_id` over the raw
-  tables): any load with data, by `prodlens run` or by a `prodlens load` between runs, changes it,
-  while a load that only saved dlt's state (a run that found nothing new) does not;
+- the newest dlt load that delivered rows to each raw table (its largest `_dlt_load_id`): any load with
+  data, by `prodlens run` or by a `prodlens load` between runs, changes it, while a load that only saved
+  dlt's state (a run that found nothing new) does not;
 - the dbt vars and build arguments of the run;
 - a hash of the dbt project's files (models, macros, seeds, analyses, tests, dbt_project.yml,
   profiles.yml), so an upgrade or an edited model rebuilds.
 
 It is written to PRODLENS_HOME/dbt/last_build.json only after a build and its publish both succeeded,
 and a run skips build and publish only when the current fingerprint equals it and the published file
-exists. Retention that deleted rows forces a build.
+exists. Retention that deleted rows forces a build. When only raw tables' loads differ, a scheduled run
+builds only what reads those tables (`changed_sources`: dbt's `source:NAME+` selectors): the other nodes
+read exactly what their last successful build read.
 
 dbt's unit tests check the models' SQL on fixed rows, never the data. Once every unit test of the project
 passed in a build, PRODLENS_HOME/dbt/unit_tests_passed.json records the project hash, and a scheduled run
@@ -77,11 +79,11 @@ def unit_tests_passed(home: Home) -> bool:
         return False
 
 
-def newest_load(home: Home) -> str | None:
-    """The newest dlt load id found in the rows of the raw tables; None before any rows. dlt writes a
+def newest_loads(home: Home) -> dict[str, str]:
+    """raw table -> the newest dlt load id among its rows (tables without rows are left out). dlt writes a
     table's rows only with their load's completion, so a load that failed midway leaves no id here."""
     if not home.warehouse.exists():
-        return None
+        return {}
     con = connect(home.warehouse)
     try:
         tables = [
@@ -93,17 +95,25 @@ def newest_load(home: Home) -> str | None:
             ).fetchall()
         ]
         if not tables:
-            return None
-        union = " union all ".join(f'select max(_dlt_load_id) as id from raw."{t}"' for t in tables)
-        row = con.execute(f"select max(id) from ({union})").fetchone()
-        return None if row is None or row[0] is None else str(row[0])
+            return {}
+        union = " union all ".join(
+            f"select '{t}' as name, max(_dlt_load_id) as id from raw.\"{t}\"" for t in tables
+        )
+        return {str(name): str(id_) for name, id_ in con.execute(union).fetchall() if id_ is not None}
     finally:
         con.close()
 
 
+def newest_load(home: Home) -> str | None:
+    """The newest dlt load id found in the rows of the raw tables; None before any rows."""
+    return max(newest_loads(home).values(), default=None)
+
+
 def fingerprint(home: Home, dbt_vars: str, build_args: Sequence[str]) -> dict[str, Any]:
+    loads = newest_loads(home)
     return {
-        "newest_load": newest_load(home),
+        "newest_load": max(loads.values(), default=None),
+        "raw_loads": loads,
         "dbt_vars": dbt_vars,
         "build_args": list(build_args),
         "project": project_hash(),
@@ -119,6 +129,41 @@ def unchanged(home: Home, current: dict[str, Any]) -> bool:
     except (OSError, ValueError):
         return False
     return bool(last == current)
+
+
+def last_fingerprint(home: Home) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(state_path(home).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
+    """dbt selectors (`source:litellm.litellm_requests+`) for the raw tables whose newest load differs
+    from the last successful build's, when nothing else differs. None when a whole build is needed: no
+    earlier build, other vars, arguments or project files, a raw table gone, or one no source declares."""
+    last = last_fingerprint(home)
+    if last is None or not home.published.exists():
+        return None
+    if any(last.get(key) != current.get(key) for key in ("dbt_vars", "build_args", "project")):
+        return None
+    before, now = last.get("raw_loads"), current["raw_loads"]
+    if not isinstance(before, dict) or not set(before) <= set(now):
+        return None
+    changed = sorted(table for table, load in now.items() if before.get(table) != load)
+    try:
+        manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    declared = {
+        str(node.get("identifier") or node["name"]): f"source:{node['source_name']}.{node['name']}+"
+        for node in manifest.get("sources", {}).values()
+        if node.get("schema") == "raw"
+    }
+    if not changed or any(table not in declared for table in changed):
+        return None
+    return [declared[table] for table in changed]
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:

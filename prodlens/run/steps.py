@@ -251,15 +251,15 @@ def step_build(ctx: RunContext) -> Outcome:
             details={"skipped": True, "newest_load": current["newest_load"]},
         )
     ctx.build_fingerprint = current
-    from prodlens.build import BuildFailed, NothingToBuild, dbt_build  # dbt loads only when it builds
+    from prodlens.build import SELECTION_FLAGS, BuildFailed, NothingToBuild, dbt_build  # dbt loads only here
 
+    args = ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args]
+    chosen = any(arg.split("=")[0] in SELECTION_FLAGS for arg in ctx.config.build_args)
+    selectors = None if chosen or ctx.retention_deleted else build_state.changed_sources(ctx.home, current)
+    if selectors:
+        args += ["--select", *selectors]
     try:
-        unit_tests_skipped = dbt_build(
-            ctx.home,
-            ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args],
-            quiet=True,
-            skip_passed_unit_tests=True,
-        )
+        unit_tests_skipped = dbt_build(ctx.home, args, quiet=True, skip_passed_unit_tests=True)
     except NothingToBuild as nothing:
         raise NothingYet(
             f"no source has loaded data into {ctx.home.root} yet: nothing to build or publish"
@@ -267,12 +267,15 @@ def step_build(ctx: RunContext) -> Outcome:
     except BuildFailed as failed:
         raise StepFailed("build", str(failed), details={"failed_nodes": failed.failed_nodes}) from None
     passed = f"dbt build passed in {time.monotonic() - started:.1f}s"
+    notes: list[str] = []
+    details: dict[str, Any] = {}
+    if selectors:
+        notes.append("only what reads " + ", ".join(s.removeprefix("source:").rstrip("+") for s in selectors))
+        details["selected"] = selectors
     if unit_tests_skipped:
-        return Outcome(
-            line=f"{passed} (unit tests left out: all passed on this project before)",
-            details={"unit_tests_skipped": True},
-        )
-    return Outcome(line=passed)
+        notes.append("unit tests left out: all passed on this project before")
+        details["unit_tests_skipped"] = True
+    return Outcome(line=f"{passed} ({'; '.join(notes)})" if notes else passed, details=details)
 
 
 def step_publish(ctx: RunContext) -> Outcome:

@@ -115,17 +115,27 @@ def test_purge_deletes_old_raw_and_row_level_rows_only(home: Home) -> None:
     home.ensure()
     with duckdb.connect(str(home.warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
-        con.execute("create schema raw; create schema marts")
+        con.execute(
+            "create schema raw; create schema staging; create schema intermediate; create schema marts"
+        )
         days = "select timestamptz '2026-01-01 12:00:00+00' + to_days(range::int) as ts from range(10)"
         con.execute(f'create table raw.litellm_requests as select ts as "timestamp" from ({days})')
         con.execute(f"create table raw.litellm_rejects as select ts as ingested_at from ({days})")
         con.execute(f'create table marts.sessions as select ts as "timestamp" from ({days})')
+        for table in ("staging.stg_litellm__requests", "intermediate.int_requests_priced"):
+            con.execute(f'create table {table} as select ts as "timestamp" from ({days})')
         con.execute(
             f"create table marts.daily_session_metrics as select ts::date as event_date from ({days})"
         )
         con.execute("create view marts.routing_decisions as select * from marts.sessions")  # views: skipped
     deleted = purge(home, datetime(2026, 1, 5, tzinfo=UTC))
-    assert deleted == {"raw.litellm_requests": 4, "raw.litellm_rejects": 4, "marts.sessions": 4}
+    assert deleted == {
+        "raw.litellm_requests": 4,
+        "raw.litellm_rejects": 4,
+        "staging.stg_litellm__requests": 4,
+        "intermediate.int_requests_priced": 4,
+        "marts.sessions": 4,
+    }
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.sessions").fetchone()[0] == 6
         assert con.execute("select count(*) from marts.daily_session_metrics").fetchone()[0] == 10

@@ -106,6 +106,46 @@ def test_a_run_with_nothing_new_skips_build_and_publish(home: Home, tmp_path: Pa
     assert freshness.manifest_sources(home, ["litellm"], '{"other": 1}') is None  # other vars: ask dbt
 
 
+@pytest.mark.xdist_group("dbt")
+def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, tmp_path: Path) -> None:
+    """Without a selection of its own, a run after the last build's only change was a load into
+    raw.litellm_requests selects `source:litellm.litellm_requests+`: the GitHub models are not run."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(SAMPLE, logs / SAMPLE.name)
+    toml = tmp_path / "prodlens.toml"
+    toml.write_text(
+        f'[traces]\npaths = ["{logs}"]\n\n[build]\nargs = ["--exclude", "resource_type:test", '
+        '"resource_type:unit_test"]\n\n[export]\nparquet = false\n'
+    )
+
+    def scheduled() -> tuple[str, set[str]]:
+        prodlens("run", "--config", str(toml), home=home)
+        entry = json.loads(home.runs_log.read_text().splitlines()[-1])
+        build = dict(line.split(": ", 1) for line in entry["details"]["summary"])["build"]
+        results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+        return build, {r["unique_id"].split(".")[-1] for r in results if r["status"] == "success"}
+
+    first, built = scheduled()
+    # what reads only GitHub's or Claude Code's raw tables
+    elsewhere = {"stg_github__pull_requests", "int_github__pull_requests", "daily_agent_activity"}
+    assert "only what reads" not in first and {"sessions", *elsewhere} <= built
+    sessions_before = query_count(home)
+    shutil.copy(REPO_ROOT / "sample_data" / "litellm" / "exports" / "otel-genai.jsonl", logs / "otel.jsonl")
+    second, built = scheduled()
+    assert "(only what reads litellm.litellm_requests" in second, second
+    assert "sessions" in built and "int_requests_priced" in built
+    assert not elsewhere & built
+    assert query_count(home) > sessions_before
+
+
+def query_count(home: Home) -> int:
+    rows = json.loads(
+        prodlens("query", "select count(*) as n from sessions", "--format", "json", home=home).stdout
+    )
+    return int(rows[0]["n"])
+
+
 def test_the_fingerprint_covers_vars_arguments_and_project_files(home: Home, tmp_path: Path) -> None:
     home.ensure().published.write_bytes(b"")  # unchanged() also needs a published file
     current = build_state.fingerprint(home, '{"a": 1}', ["--select", "+sessions"])
