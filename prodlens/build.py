@@ -63,13 +63,19 @@ RESOURCE_TYPE_FLAGS = (
 
 
 def dbt_build(
-    home: Home, args: Sequence[str] = (), *, quiet: bool = False, skip_passed_unit_tests: bool = False
+    home: Home,
+    args: Sequence[str] = (),
+    *,
+    quiet: bool = False,
+    skip_passed_unit_tests: bool = False,
+    new_rows_tests: bool = False,
 ) -> bool:
     """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes.
 
     skip_passed_unit_tests: leave dbt's unit tests out when all of them passed on this very project
     (prodlens.build_state), unless `args` choose resource types themselves. Scheduled runs pass it.
-    Returns whether the unit tests were left out."""
+    new_rows_tests: the incremental models' data tests read the rows this build wrote (scheduled runs
+    after an earlier successful build). Returns whether the unit tests were left out."""
     if not has_loaded(home):
         raise NothingToBuild(
             f"nothing to build in {home.root}: no source has loaded data yet "
@@ -87,7 +93,7 @@ def dbt_build(
     )
     if skip_unit_tests:
         args = [*args, "--exclude-resource-type", "unit_test"]
-    if not run_dbt(home, ["build", *args], quiet=quiet):
+    if not run_dbt(home, ["build", *args], quiet=quiet, new_rows_tests=new_rows_tests):
         failed = failed_nodes(home)
         what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
         raise BuildFailed(

@@ -25,15 +25,21 @@ def dbt_env(home: Home) -> dict[str, str]:
     }
 
 
-def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False) -> bool:
+#: macros/tests/get_where_subquery.sql: `new_rows` tests the incremental models on the rows a run wrote
+TEST_SCOPE = "PRODLENS_TEST_SCOPE"
+
+
+def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
     """Run one dbt command in-process; True when it succeeded (models built and tests passed).
 
     quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
-    output (the summary of `prodlens run`, the tables of `prodlens demo`)."""
+    output (the summary of `prodlens run`, the tables of `prodlens demo`).
+    new_rows_tests: data tests of the incremental models read only the rows this build wrote."""
     from dbt.cli.main import dbtRunner
 
     home.ensure()
     os.environ.update(dbt_env(home))
+    os.environ[TEST_SCOPE] = "new_rows" if new_rows_tests else "all"
     flags = ["--quiet"] if quiet else []
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
     console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()

@@ -19,6 +19,7 @@
 {{
     config(
         materialized='incremental',
+        meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key='trace_hash',
         on_schema_change='append_new_columns',

@@ -259,7 +259,10 @@ def step_build(ctx: RunContext) -> Outcome:
     if selectors:
         args += ["--select", *selectors]
     try:
-        unit_tests_skipped = dbt_build(ctx.home, args, quiet=True, skip_passed_unit_tests=True)
+        new_rows_tests = build_state.last_fingerprint(ctx.home) is not None
+        unit_tests_skipped = dbt_build(
+            ctx.home, args, quiet=True, skip_passed_unit_tests=True, new_rows_tests=new_rows_tests
+        )
     except NothingToBuild as nothing:
         raise NothingYet(
             f"no source has loaded data into {ctx.home.root} yet: nothing to build or publish"
@@ -272,6 +275,9 @@ def step_build(ctx: RunContext) -> Outcome:
     if selectors:
         notes.append("only what reads " + ", ".join(s.removeprefix("source:").rstrip("+") for s in selectors))
         details["selected"] = selectors
+    if new_rows_tests:
+        notes.append("incremental models tested on the rows it wrote")
+        details["new_rows_tests"] = True
     if unit_tests_skipped:
         notes.append("unit tests left out: all passed on this project before")
         details["unit_tests_skipped"] = True

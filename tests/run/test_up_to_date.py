@@ -115,8 +115,8 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     shutil.copy(SAMPLE, logs / SAMPLE.name)
     toml = tmp_path / "prodlens.toml"
     toml.write_text(
-        f'[traces]\npaths = ["{logs}"]\n\n[build]\nargs = ["--exclude", "resource_type:test", '
-        '"resource_type:unit_test"]\n\n[export]\nparquet = false\n'
+        f'[traces]\npaths = ["{logs}"]\n\n[build]\nargs = ["--exclude", "resource_type:unit_test"]\n\n'
+        "[export]\nparquet = false\n"
     )
 
     def scheduled() -> tuple[str, set[str]]:
@@ -126,7 +126,12 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
         return build, {r["unique_id"].split(".")[-1] for r in results if r["status"] == "success"}
 
+    def unique_test_sql() -> str:
+        folder = home.dbt_target / "compiled" / "prodlens" / "models" / "marts" / "_marts__models.yml"
+        return next(folder.glob("unique_sessions_trace_hash*.sql")).read_text()
+
     first, built = scheduled()
+    assert "created_at" not in unique_test_sql()  # the first build tests every row
     # what reads only GitHub's or Claude Code's raw tables
     elsewhere = {"stg_github__pull_requests", "int_github__pull_requests", "daily_agent_activity"}
     assert "only what reads" not in first and {"sessions", *elsewhere} <= built
@@ -137,6 +142,9 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     assert "sessions" in built and "int_requests_priced" in built
     assert not elsewhere & built
     assert query_count(home) > sessions_before
+    # the incremental models' tests read the rows this run wrote (macros/tests/get_where_subquery.sql)
+    assert "incremental models tested on the rows it wrote" in second
+    assert 'where "created_at" >= cast(' in unique_test_sql()
 
 
 def query_count(home: Home) -> int:

@@ -4,6 +4,7 @@
 {{
     config(
         materialized='incremental',
+        meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'aggregation_level', 'period_start'],
     )

@@ -2,6 +2,7 @@
 {{
     config(
         materialized='incremental',
+        meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],
     )
