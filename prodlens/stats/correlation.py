@@ -192,7 +192,9 @@ def daily_series(
     """One row per tenant, repository and day of a continuous daily spine.
 
     ``requests``: tenant_id, repo_slug, event_date, developer_id, total_tokens, cost_usd (one row per
-    request; developer_id may be null). ``github``: repo_slug, event_date, commit_count, merged_pr_count,
+    request; developer_id may be null), or the same summed per tenant, repository, day and developer with
+    their count in a ``request_count`` column (what the dbt model hands over: a few rows per day, not
+    every request). ``github``: repo_slug, event_date, commit_count, merged_pr_count,
     median_merge_hours (one row per repo and day; may be empty). Both are restricted to the optional,
     inclusive window [window_start, window_end].
 
@@ -235,6 +237,7 @@ def daily_series(
             "developer_id": requests["developer_id"],
             "total_tokens": _numeric(requests["total_tokens"]),
             "cost_usd": _numeric(requests["cost_usd"]),
+            "request_count": (_numeric(requests["request_count"]) if "request_count" in requests else 1.0),
         }
     )
     req = req[in_window(req["day"]) & req["tenant_id"].notna() & req["repo_slug"].notna()]
@@ -242,7 +245,7 @@ def daily_series(
         return _nan_free(pd.DataFrame(columns=SERIES_COLUMNS), SERIES_COLUMNS)
 
     ai = req.groupby(["tenant_id", "repo_slug", "day"], sort=True).agg(
-        requests=("day", "size"),
+        requests=("request_count", "sum"),
         active_developers=("developer_id", "nunique"),
         total_tokens=("total_tokens", "sum"),
         cost_usd=("cost_usd", "sum"),

@@ -327,6 +327,46 @@ def test_daily_series_spine_window_and_shared_github() -> None:
     assert web["commits"].tolist() == [0] and web["median_merge_hours"].tolist() == [None]
 
 
+def test_daily_series_of_summed_requests_equals_that_of_single_requests() -> None:
+    """The dbt model hands over requests summed per tenant, repository, day and developer, with their
+    number in request_count: the series is the one of the single requests."""
+    single = pd.DataFrame(
+        {
+            "tenant_id": ["t1"] * 5 + ["t2"],
+            "repo_slug": ["acme/api"] * 6,
+            "event_date": [day(1), day(1), day(1), day(3), day(3), day(1)],
+            "developer_id": ["a", "a", "b", None, None, "a"],
+            "total_tokens": [10, 20, None, 40, 50, 60],
+            "cost_usd": [0.1, 0.2, 0.3, None, 0.5, 0.6],
+        }
+    )
+    summed = pd.DataFrame(
+        {
+            "tenant_id": ["t1", "t1", "t1", "t2"],
+            "repo_slug": ["acme/api"] * 4,
+            "event_date": [day(1), day(1), day(3), day(1)],
+            "developer_id": ["a", "b", None, "a"],
+            "request_count": [2, 1, 2, 1],
+            "total_tokens": [30, None, 90, 60],
+            "cost_usd": [0.1 + 0.2, 0.3, 0.5, 0.6],
+        }
+    )
+    github = pd.DataFrame(
+        columns=["repo_slug", "event_date", "commit_count", "merged_pr_count", "median_merge_hours"]
+    )
+    expected = daily_series(single, github)
+    got = daily_series(summed, github)
+    # equal, but for the order in which the day's costs were added
+    assert got.drop(columns="cost_usd").to_dict("records") == expected.drop(columns="cost_usd").to_dict(
+        "records"
+    )
+    assert got["cost_usd"].tolist() == pytest.approx(expected["cost_usd"].tolist(), rel=1e-12)
+    t1 = got[got["tenant_id"] == "t1"]
+    assert t1["requests"].tolist() == [3, 0, 2]
+    assert t1["active_developers"].tolist() == [2, 0, 0]
+    assert t1["total_tokens"].tolist() == [30, 0, 90]
+
+
 def test_detrend_false_reports_raw_values() -> None:
     out = run(series_frame(30), detrend=False, max_lag_days=2)
     assert not out["detrended"].any()

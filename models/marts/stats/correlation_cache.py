@@ -93,7 +93,9 @@ def model(dbt, session):
         fdr=fdr,
         # the run's as-of date: var stats_as_of, else stats_window_end, else each tenant's own last day
         as_of=config_day(as_of, "stats_as_of") or config_day(window_end, "stats_window_end"),
-        created_at=datetime.datetime.fromisoformat(started) if started else datetime.datetime.now(datetime.UTC),
+        created_at=datetime.datetime.fromisoformat(started)
+        if started
+        else datetime.datetime.now(datetime.UTC),
     )
     result["fdr"] = fdr
     return _to_arrow(result, SCHEMA)

@@ -2,7 +2,8 @@
 and day of a continuous date spine (days without activity are zeros, not dropped).
 
 The logic is prodlens.stats.correlation.daily_series (covered by pytest); this model only feeds it requests
-(marts.sessions, only for the tenant/repository pairs of marts.repository_entitlements) and per-repository
+(marts.sessions summed per tenant, repository, day and developer, only for the tenant/repository pairs of
+marts.repository_entitlements) and per-repository
 GitHub days (marts.daily_github_metrics), restricted to the optional
 window vars stats_window_start / stats_window_end, and fixes the column types.
 """
@@ -50,10 +51,17 @@ def model(dbt, session):
     # Only the (tenant, repository) pairs entitled to GitHub outcomes get a series: a repository tag alone
     # would pair one tenant's AI use with another tenant's commits.
     entitled = dbt.ref("repository_entitlements").project("tenant_id, repo_slug").distinct().df()
+    # summed per tenant, repository, day and developer in DuckDB (money exactly, as macro exact_sum does):
+    # daily_series takes the counts in request_count, and pandas never holds a row per request
+    keys = "tenant_id, repo_slug, event_date, developer_id"
     requests = (
         dbt.ref("sessions")
         .filter("tenant_id is not null and repo_slug is not null")
-        .project("tenant_id, repo_slug, event_date, developer_id, total_tokens, cost_usd")
+        .aggregate(
+            f"{keys}, count(*) as request_count, sum(total_tokens) as total_tokens, "
+            "cast(sum(cast(cost_usd as decimal(38, 12))) as double) as cost_usd",
+            keys,
+        )
         .df()
         .merge(entitled, on=["tenant_id", "repo_slug"], how="inner")
     )
