@@ -213,9 +213,9 @@ def _last_day(days: pd.Series, created_at: datetime) -> date:
 
 def _growth_row(tenant: Any, part: pd.DataFrame, as_of: date, created_at: datetime) -> dict[str, Any]:
     end = pd.Timestamp(as_of)
-    day = part["day"]
-    last = int(((day >= end - timedelta(days=6)) & (day <= end)).sum())
-    prev = int(((day >= end - timedelta(days=13)) & (day <= end - timedelta(days=7))).sum())
+    day, weight = part["day"], part["request_count"]
+    last = int(weight[(day >= end - timedelta(days=6)) & (day <= end)].sum())
+    prev = int(weight[(day >= end - timedelta(days=13)) & (day <= end - timedelta(days=7))].sum())
     value = note = None
     if prev == 0:
         note = "no requests in the previous 7 days"
@@ -238,7 +238,10 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_a
     per model) and session_growth_percent.
 
     ``requests``: tenant_id, event_date, model, accepted (true/false or 1/0; null = not tracked), latency_ms (may be
-    null), total_tokens. All rows are used for the first three metrics; session_growth_percent compares
+    null), total_tokens; one row per request, except that an optional ``request_count`` column may stand a
+    row for that many untracked requests of its tenant and day (what the dbt model hands over, so that
+    pandas does not hold a row per untracked request; a tracked row counts once). All rows are used for
+    the first three metrics; session_growth_percent compares
     requests on as_of-6..as_of (n_group_a) with as_of-13..as_of-7 (n_group_b); without ``as_of``, each
     tenant's as-of date is its own last day with requests, so one tenant's newer data never empties another
     tenant's window. Every row carries its tenant's as_of. Rows without tenant_id are
@@ -262,9 +265,14 @@ def effect_sizes(requests: pd.DataFrame, *, as_of: date | None = None, created_a
             "accepted": _numeric(requests["accepted"].astype(object).map(_tracked)),
             "latency_ms": _numeric(requests["latency_ms"]),
             "total_tokens": _numeric(requests["total_tokens"]),
+            "request_count": _numeric(requests["request_count"]) if "request_count" in requests else 1.0,
         }
     )
     frame = frame[frame["tenant_id"].notna()]
+    if (frame["request_count"] != 1).any() and frame.loc[
+        frame["request_count"] != 1, "accepted"
+    ].notna().any():
+        raise ValueError("requests: a row with request_count other than 1 must be untracked (accepted null)")
     rows: list[dict[str, Any]] = []
     for tenant, part in frame.groupby("tenant_id", sort=True):
         tenant_as_of = as_of or _last_day(part["day"], created_at)

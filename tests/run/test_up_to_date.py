@@ -217,7 +217,7 @@ def test_a_scheduled_build_leaves_out_unit_tests_that_passed_on_this_project(
 
     calls: list[list[str]] = []
 
-    def fake_dbt(home: Home, args: list[str], *, quiet: bool = False) -> bool:
+    def fake_dbt(home: Home, args: list[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
         calls.append(list(args))
         return True
 

@@ -179,6 +179,40 @@ def test_effect_sizes_rows() -> None:
     assert len(t1) == 5
 
 
+def test_untracked_requests_summed_per_day_give_the_same_rows() -> None:
+    """The dbt model hands over the untracked requests as one row per tenant and day with request_count:
+    the same effect sizes as a row per request."""
+    single = make_requests()
+    untracked = [
+        {
+            "tenant_id": "t1",
+            "event_date": AS_OF - timedelta(days=d),
+            "model": m,
+            "accepted": None,
+            "latency_ms": 200.0,
+            "total_tokens": 100,
+        }
+        for d, m in ((1, "claude"), (1, "gpt-4o"), (1, None), (9, "claude"), (9, "claude"), (30, "claude"))
+    ]
+    single = pd.concat([single, pd.DataFrame(untracked)], ignore_index=True)
+    tracked = single[single["accepted"].notna()].assign(request_count=1)
+    summed = (
+        single[single["accepted"].isna()]
+        .groupby(["tenant_id", "event_date"], as_index=False)
+        .size()
+        .rename(columns={"size": "request_count"})
+        .assign(model=None, accepted=None, latency_ms=None, total_tokens=None)
+    )
+    assert len(summed) == 4  # three days of untracked requests plus the existing day-20 one
+    got = effect_sizes(pd.concat([tracked, summed], ignore_index=True), as_of=AS_OF, created_at=CREATED)
+    expected = effect_sizes(single, as_of=AS_OF, created_at=CREATED)
+    assert got.to_dict("records") == expected.to_dict("records")
+    growth = got[(got["tenant_id"] == "t1") & (got["metric"] == "session_growth_percent")].iloc[0]
+    assert (growth["n_group_a"], growth["n_group_b"]) == (7 + 3, 5 + 2)
+    with pytest.raises(ValueError, match="must be untracked"):
+        effect_sizes(tracked.assign(request_count=2), as_of=AS_OF, created_at=CREATED)
+
+
 def test_effect_sizes_degenerate_tenant() -> None:
     out = effect_sizes(make_requests(), as_of=AS_OF, created_at=CREATED)
     assert_no_nan(out)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from prodlens.home import Home
-from prodlens.stats import correlations, effect_sizes
+from prodlens.stats import correlations, daily_series, effect_sizes
 from prodlens.stats.correlation import CORRELATION_COLUMN_DESCRIPTIONS, X_METRICS, Y_METRICS
 from tests.conftest import REPO_ROOT
 from tests.report.demo_run import DemoRun, cli, mart_rows, shared_demo
@@ -153,6 +153,41 @@ def test_correlation_series_is_a_zero_filled_spine(db: duckdb.DuckDBPyConnection
         assert (pair["first"], pair["last"]) == (bounds["first"], bounds["last"])
     [padded] = mart_rows(db, "select max(event_date) as last from marts.daily_github_metrics")
     assert max(p["last"] for p in pairs) < padded["last"], "the demo's GitHub days run on to the sync date"
+
+
+def test_correlation_series_is_the_library_on_the_requests(db: duckdb.DuckDBPyConnection) -> None:
+    """The model sums requests per tenant, repository, day and developer before daily_series: the mart is
+    the library's series of the single requests."""
+    requests = (
+        db.cursor()
+        .execute(
+            "select tenant_id, repo_slug, event_date, developer_id, total_tokens, cost_usd from marts.sessions "
+            "where (tenant_id, repo_slug) in (select (tenant_id, repo_slug) from marts.repository_entitlements)"
+        )
+        .df()
+    )
+    github = (
+        db.cursor()
+        .execute(
+            "select repo_slug, event_date, commit_count, merged_pr_count, median_merge_hours "
+            "from marts.daily_github_metrics"
+        )
+        .df()
+    )
+    expected = daily_series(requests, github)
+    mart = mart_rows(db, "select * from marts.correlation_series order by tenant_id, repo_slug, event_date")
+    assert len(mart) == len(expected) > 0
+    for got, want in zip(mart, expected.to_dict("records"), strict=True):
+        assert {k: got[k] for k in ("tenant_id", "repo_slug", "event_date")} == {
+            k: want[k] for k in ("tenant_id", "repo_slug", "event_date")
+        }
+        for column in ("requests", "active_developers", "commits", "merged_prs"):
+            assert got[column] == want[column], column
+        for column in ("total_tokens", "cost_usd", "median_merge_hours"):
+            if want[column] is None:
+                assert got[column] is None
+            else:
+                assert got[column] == pytest.approx(want[column], rel=1e-12), column
 
 
 def test_correlation_cache_is_populated_without_nan(db: duckdb.DuckDBPyConnection) -> None:

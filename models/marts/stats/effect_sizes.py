@@ -6,7 +6,8 @@ Python models): Hedges' g of latency for accepted vs. not-accepted requests with
 requests only: `accepted` is null where the record carried no acceptance field), the token
 efficiency ratio, Wilson 95% intervals of each model's acceptance rate, and session growth over the last
 7 days against the 7 before. This model feeds it marts.sessions (restricted to the optional window vars
-stats_window_start / stats_window_end) and fixes the column types.
+stats_window_start / stats_window_end; the untracked requests summed per tenant and day) and fixes the
+column types.
 """
 
 # dbt writes a Python model's config into this module as Python literals: an unquoted date var
@@ -67,12 +68,18 @@ def model(dbt, session):
         conditions.append(f"event_date >= date '{start.isoformat()}'")
     if end:
         conditions.append(f"event_date <= date '{end.isoformat()}'")
-    requests = (
-        dbt.ref("sessions")
-        .filter(" and ".join(conditions))
-        .project("tenant_id, event_date, model, accepted, latency_ms, total_tokens")
-        .df()
+    # tracked requests one by one (latency and tokens per request); the untracked ones, which count only
+    # for session growth, as one row per tenant and day with their number in request_count
+    sessions = dbt.ref("sessions").filter(" and ".join(conditions))
+    tracked = sessions.filter("accepted is not null").project(
+        "tenant_id, event_date, model, accepted, latency_ms, total_tokens, 1 as request_count"
     )
+    untracked = sessions.filter("accepted is null").aggregate(
+        "tenant_id, event_date, cast(null as varchar) as model, cast(null as boolean) as accepted, "
+        "cast(null as double) as latency_ms, cast(null as bigint) as total_tokens, count(*) as request_count",
+        "tenant_id, event_date",
+    )
+    requests = tracked.union(untracked).df()
     # As of var stats_as_of, else stats_window_end, else each tenant's own last day with requests.
     as_of = config_day(as_of_var, "stats_as_of") or end
     started = _text(run_started_at)
