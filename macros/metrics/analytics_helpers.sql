@@ -15,10 +15,34 @@
         the newest `ingested_at` the mart has seen), so data arriving later than the window is absorbed too.
     Everything from that day on is recomputed from its source rows, which is why a full refresh and an
     incremental run give the same result.
+    When dbt executes, the query runs first and the model gets the day as a literal (`date '2026-11-28'`),
+    so DuckDB skips the row groups before it by their min/max (a scalar subquery would scan every row).
 -#}
 {% macro analytics_incremental_start(
     source_relation, source_date='event_date', target_date='event_date', source_loaded='ingested_at'
 ) -%}
+    {%- if not (execute and this is not none) -%}
+        {{ analytics_incremental_start_query(source_relation, source_date, target_date, source_loaded) }}
+    {%- else -%}
+        {%- set mart = run_query(
+            'select cast(max(cast(' ~ target_date ~ ' as date)) - cast(' ~ number_var('analytics_lookback_days')
+            ~ ' as integer) as varchar), cast(max(source_loaded_at) as varchar) from ' ~ this
+        ).rows[0] -%}
+        {%- set days = [] if mart[0] is none else [mart[0]] -%}
+        {%- if mart[1] is not none -%}
+            {%- set late = run_query(
+                'select cast(min(cast(' ~ source_date ~ ' as date)) as varchar) from ' ~ source_relation
+                ~ ' where ' ~ source_loaded ~ " > cast('" ~ mart[1] ~ "' as timestamptz)"
+            ).rows[0][0] -%}
+            {%- if late is not none -%}{%- do days.append(late) -%}{%- endif -%}
+        {%- endif -%}
+        date '{{ (days | min) if days else '1900-01-01' }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The same day as one scalar subquery (what analytics_incremental_start stands for when not executing). -#}
+{% macro analytics_incremental_start_query(source_relation, source_date, target_date, source_loaded) -%}
     (
         select
             coalesce(

@@ -21,19 +21,20 @@ requests as {{ not_materialized() }} (
 
 {% if is_incremental() %}
 
+{%- set first_day = analytics_incremental_start(ref('int_analytics__requests'), target_date='period_start') %}
+
 window_start as (
-    select {{ analytics_incremental_start(ref('int_analytics__requests'), target_date='period_start') }} as first_day
+    select {{ first_day }} as first_day
 ),
 
 -- from the start of the earliest week or month that contains the first reprocessed day, so every
--- period rebuilt below is rebuilt from all of its requests
+-- period rebuilt below is rebuilt from all of its requests (a constant: DuckDB skips older row groups)
 scoped as (
     select requests.*
     from requests
-    cross join window_start
     where
         requests."timestamp"
-        >= least(date_trunc('week', window_start.first_day), date_trunc('month', window_start.first_day))
+        >= least(date_trunc('week', {{ first_day }}), date_trunc('month', {{ first_day }}))
 ),
 
 {% else %}

@@ -21,17 +21,14 @@ prices as (
 
 {% if is_incremental() %}
 
-    window_start as (
-        select {{ analytics_incremental_start(ref('int_analytics__requests')) }} as first_day
-    ),
+    {%- set first_day = analytics_incremental_start(ref('int_analytics__requests')) %}
 
     -- the requests the rebuilt days need: their own, the day before (the previous request of a call just
     -- after midnight) and the trailing window the baselines and usual models count
     in_reach as {{ not_materialized() }} (
         select requests.*
         from requests
-        where requests.event_date >= (select window_start.first_day from window_start)
-            - {{ [(var('roi_baseline_window_days') | int) - 1, 1] | max }}
+        where requests.event_date >= {{ first_day }} - {{ [(var('roi_baseline_window_days') | int) - 1, 1] | max }}
     ),
 
 {% else %}
@@ -158,7 +155,7 @@ usual_models as (
     scoped as (
         select in_reach.*
         from in_reach
-        where in_reach.event_date >= (select window_start.first_day from window_start) - 1
+        where in_reach.event_date >= {{ first_day }} - 1
     ),
 
 {% else %}
@@ -199,7 +196,7 @@ with_baseline as (
         and chained.model_group = usual_models.model_group
         and chained.event_date = usual_models.event_date
     {% if is_incremental() %}
-    where chained.event_date >= (select window_start.first_day from window_start)
+    where chained.event_date >= {{ first_day }}
     {% endif %}
 ),
 

@@ -16,13 +16,26 @@ requests as {{ not_materialized() }} (
 
 {% if is_incremental() %}
 
+{%- set first_day = analytics_incremental_start(ref('int_analytics__requests'), target_date='started_at') %}
+{#- the earliest day a request of a session touched by the window can have: the window's first day, or the
+    day before the start of an older session it continues (a day early, whatever the session time zone),
+    so the scan skips every row group before it -#}
+{%- set earliest = first_day %}
+{%- if execute %}
+    {%- set earliest = "date '" ~ run_query(
+        "select cast(least(" ~ first_day ~ ", min(cast(started_at as date)) - 1) as varchar) from " ~ this
+        ~ " where (tenant_id, session_id) in (select (tenant_id, session_key) from "
+        ~ ref('int_analytics__requests') ~ " where event_date >= " ~ first_day ~ ")"
+    ).rows[0][0] ~ "'" %}
+{%- endif %}
+
 -- every session with a request in the reprocessed window is rebuilt from all of its requests
 touched_sessions as (
     select distinct
         tenant_id,
         session_key,
     from requests
-    where event_date >= {{ analytics_incremental_start(ref('int_analytics__requests'), target_date='started_at') }}
+    where event_date >= {{ first_day }}
 ),
 
 scoped as (
@@ -31,6 +44,7 @@ scoped as (
     inner join touched_sessions
         on requests.tenant_id = touched_sessions.tenant_id
         and requests.session_key = touched_sessions.session_key
+    where requests.event_date >= {{ earliest }}
 ),
 
 {% else %}
