@@ -19,6 +19,20 @@
 
 
 {#-
+    The newest `watermark` in this model's table as a SQL literal, on an incremental run whose table has
+    the column (none otherwise, or while the table is empty): the model reads the upstream rows newer than
+    it. Queried first and inlined, so DuckDB skips the upstream row groups before it by their min/max.
+-#}
+{% macro request_grain_watermark(watermark) -%}
+    {%- if not request_grain_is_incremental(watermark) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set newest = run_query('select cast(max(' ~ adapter.quote(watermark) ~ ') as varchar) from ' ~ this).rows[0][0] -%}
+    {{- return(none if newest is none else "cast('" ~ newest ~ "' as timestamptz)") -}}
+{%- endmacro %}
+
+
+{#-
     Post-hook of stg_litellm__requests: delete the spans whose parent span (same tenant and trace) is a
     completed call of `requests`. The model drops such spans as it reads them; this catches a parent that
     arrived in a later run than its child. Only rows with a parent_span_id are candidates, so a run without

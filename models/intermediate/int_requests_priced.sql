@@ -8,9 +8,9 @@
 -- Incremental (macros/utils/incremental_requests.sql): a run prices the requests staged since the newest
 -- `load_completed_at` here, and every request again when the prices changed (`prices_version`: the seeds
 -- model_prices and price_overrides and the default price, hashed).
-{%- set prices_changed = false %}
-{%- set incremental = request_grain_is_incremental('prices_version') %}
-{%- if incremental %}
+{%- set watermark = request_grain_watermark('load_completed_at') %}
+{%- set prices_changed = not request_grain_is_incremental('prices_version') %}
+{%- if watermark and not prices_changed %}
     {%- set versions = run_query(
         'select (select max(prices_version) from ' ~ this ~ '), (' ~ prices_version() ~ ')'
     ).rows[0] %}
@@ -35,8 +35,8 @@ staged as (
 
 requests as (
     select * from staged
-    {% if incremental and not prices_changed %}
-        where load_completed_at > (select max(load_completed_at) from {{ this }})
+    {% if watermark and not prices_changed %}
+        where load_completed_at > {{ watermark }}
     {% endif %}
 ),
 

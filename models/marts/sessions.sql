@@ -1,6 +1,7 @@
 -- One row per LLM request (the ProdLens `sessions` table), priced, deduplicated on trace_hash.
 -- Incremental (macros/utils/incremental_requests.sql): a run copies the requests priced since the newest
 -- `created_at` here, replacing rows by trace_hash.
+{%- set watermark = request_grain_watermark('created_at') %}
 {{
     config(
         materialized='incremental',
@@ -16,8 +17,8 @@ with
 
 priced as (
     select * from {{ ref('int_requests_priced') }}
-    {% if request_grain_is_incremental('created_at') %}
-        where created_at > (select max(created_at) from {{ this }})
+    {% if watermark %}
+        where created_at > {{ watermark }}
     {% endif %}
 ),
 

@@ -2,6 +2,7 @@
 -- Incremental: each run reads the raw rows of the loads completed since the newest `load_completed_at` here
 -- and replaces the rows with the same trace_hash (a record dlt merged again). A table, unlike the other
 -- staging models: pricing, the identity map, the entitlements and this model's tests all read it.
+{%- set watermark = request_grain_watermark('load_completed_at') %}
 {{
     config(
         materialized='incremental',
@@ -28,8 +29,8 @@ new_loads as (
         load_id,
         inserted_at
     from completed_loads
-    {% if request_grain_is_incremental('load_completed_at') %}
-        where inserted_at > (select max(load_completed_at) from {{ this }})
+    {% if watermark %}
+        where inserted_at > {{ watermark }}
     {% endif %}
 ),
 
