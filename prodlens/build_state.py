@@ -139,10 +139,9 @@ def last_fingerprint(home: Home) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
-    """dbt selectors (`source:litellm.litellm_requests+`) for the raw tables whose newest load differs
-    from the last successful build's, when nothing else differs. None when a whole build is needed: no
-    earlier build, other vars, arguments or project files, a raw table gone, or one no source declares."""
+def loads_changed(home: Home, current: dict[str, Any]) -> list[str] | None:
+    """The raw tables whose newest load differs from the last successful build's, when that is all that
+    differs (the same vars, arguments and project files, no raw table gone); None otherwise."""
     last = last_fingerprint(home)
     if last is None or not home.published.exists():
         return None
@@ -151,7 +150,16 @@ def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
     before, now = last.get("raw_loads"), current["raw_loads"]
     if not isinstance(before, dict) or not set(before) <= set(now):
         return None
-    changed = sorted(table for table, load in now.items() if before.get(table) != load)
+    return sorted(table for table, load in now.items() if before.get(table) != load)
+
+
+def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
+    """dbt selectors (`source:litellm.litellm_requests+`) for the raw tables whose newest load differs
+    from the last successful build's, when nothing else differs. None when a whole build is needed: no
+    earlier build, other vars, arguments or project files, a raw table gone, or one no source declares."""
+    changed = loads_changed(home, current)
+    if changed is None:
+        return None
     try:
         manifest = json.loads((home.dbt_target / "manifest.json").read_text())
     except (OSError, ValueError):

@@ -258,8 +258,9 @@ def step_build(ctx: RunContext) -> Outcome:
     selectors = None if chosen or ctx.retention_deleted else build_state.changed_sources(ctx.home, current)
     if selectors:
         args += ["--select", *selectors]
+    # tests on the new rows only after a successful build of the same project, vars and arguments
+    new_rows_tests = not ctx.retention_deleted and build_state.loads_changed(ctx.home, current) is not None
     try:
-        new_rows_tests = build_state.last_fingerprint(ctx.home) is not None
         unit_tests_skipped = dbt_build(
             ctx.home, args, quiet=True, skip_passed_unit_tests=True, new_rows_tests=new_rows_tests
         )

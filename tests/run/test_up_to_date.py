@@ -161,6 +161,13 @@ def test_the_fingerprint_covers_vars_arguments_and_project_files(home: Home, tmp
     assert not build_state.unchanged(home, current)  # nothing remembered
     build_state.remember(home, current)
     assert build_state.unchanged(home, current)
+    # only new loads: the tables they went to (a scheduled run then tests only the new rows)
+    assert build_state.loads_changed(home, current) == []
+    assert build_state.loads_changed(home, {**current, "raw_loads": {"litellm_requests": "2"}}) == [
+        "litellm_requests"
+    ]
+    assert build_state.loads_changed(home, {**current, "project": "edited"}) is None
+    assert build_state.loads_changed(home, {**current, "dbt_vars": '{"a": 2}'}) is None
     assert not build_state.unchanged(home, {**current, "dbt_vars": '{"a": 2}'})
     assert not build_state.unchanged(home, {**current, "build_args": []})
     build_state.forget(home)
