@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := prodlens loaders
-PYTHON_CODE := $(PACKAGES) tests bench sample_data
+PYTHON_CODE := $(PACKAGES) tests tests_spark bench sample_data
 
 .PHONY: demo test lint lint-python lint-types lint-sql bench clean
 

@@ -25,8 +25,8 @@ merged as (
         author,
         repo_slug,
         developer_key,
-        cast(timezone('UTC', created_at) as date) as created_date,
-        cast(timezone('UTC', merged_at) as date) as merged_date,
+        cast({{ utc_timestamp('created_at') }} as date) as created_date,
+        cast({{ utc_timestamp('merged_at') }} as date) as merged_date,
         merge_hours
     from pull_requests
     where state = 'merged' and not is_bot

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from prodlens import build_state
+from prodlens import build_state, target
 from prodlens.dbt_runner import run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
@@ -27,7 +27,12 @@ class BuildFailed(UserError):
 
 
 def has_loaded(home: Home) -> bool:
-    """True once a dlt load has completed into the working file (dlt creates raw._dlt_loads)."""
+    """True once a dlt load has completed into the working file (dlt creates raw._dlt_loads), or on a
+    lake target once a dlt pipeline has stored a schema."""
+    if target.uses_lake():
+        from prodlens.lake import schema_files
+
+        return bool(schema_files(home))
     if not home.warehouse.exists():
         return False
     # read-write, like every other open of this file in this process (DuckDB shares one instance per path)
@@ -93,7 +98,13 @@ def dbt_build(
     )
     if skip_unit_tests:
         args = [*args, "--exclude-resource-type", "unit_test"]
-    if not run_dbt(home, ["build", *args], quiet=quiet, new_rows_tests=new_rows_tests):
+    if target.uses_lake():
+        from prodlens.lake_build import build_on_lake
+
+        built = build_on_lake(home, args, quiet=quiet)
+    else:
+        built = run_dbt(home, ["build", *args], quiet=quiet, new_rows_tests=new_rows_tests)
+    if not built:
         failed = failed_nodes(home)
         what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
         raise BuildFailed(

@@ -6,12 +6,14 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-from dlt.extract import DltSource
+from dlt.extract import DltResource, DltSource
 
+from prodlens import target
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.warehouse import is_lock_error, lock_error
@@ -49,12 +51,22 @@ def _credentials(home: Home) -> DuckDbCredentials:
     )
 
 
+def _destination(home: Home) -> Any:
+    """The working DuckDB file, or on a lake target (prodlens.target) dlt's filesystem destination
+    writing Parquet into the lake: one folder per table under `raw/`, read by dbt-spark as external
+    tables. Credentials for an s3:// or abfss:// lake come from dlt's own env or secrets
+    (DESTINATION__FILESYSTEM__CREDENTIALS__...), never from ProdLens' settings."""
+    if not target.uses_lake():
+        return dlt.destinations.duckdb(_credentials(home))
+    return dlt.destinations.filesystem(bucket_url=target.lake_url(home))
+
+
 def make_pipeline(home: Home, name: str) -> dlt.Pipeline:
     """A dlt pipeline whose state and pending packages live under PRODLENS_HOME/dlt."""
     for key, value in _DLT_SETTINGS.items():
         os.environ.setdefault(key, value)
     home.ensure()
-    destination = dlt.destinations.duckdb(_credentials(home))
+    destination = _destination(home)
     if os.environ.get("PRODLENS_PROGRESS") == "log":
         return dlt.pipeline(
             pipeline_name=name,
@@ -109,7 +121,7 @@ def remove_abandoned_extracts(pipeline: dlt.Pipeline) -> list[Path]:
     return removed
 
 
-def run_pipeline(pipeline: dlt.Pipeline, data: DltSource, home: Home) -> LoadInfo | None:
+def run_pipeline(pipeline: dlt.Pipeline, data: DltSource | DltResource, home: Home) -> LoadInfo | None:
     """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors.
 
     A run that was killed can leave a load package behind. dlt's `run(data)` would load that package
@@ -121,6 +133,9 @@ def run_pipeline(pipeline: dlt.Pipeline, data: DltSource, home: Home) -> LoadInf
     try:
         if pipeline.has_pending_data:
             pipeline.run()
+        # Parquet on a lake (dlt's filesystem default for rows that are not Arrow is JSON lines)
+        if target.uses_lake():
+            return pipeline.run(data, loader_file_format="parquet")
         return pipeline.run(data)
     except PipelineStepFailed as exc:
         causes = _causes(exc)

@@ -4,7 +4,7 @@
 -#}
 {% macro is_bot_login(login) -%}
     coalesce(
-        ends_with(lower({{ login }}), '[bot]')
+        {{ prodlens.ends_with('lower(' ~ login ~ ')', "'[bot]'") }}
         or lower({{ login }}) in (select lower(bot_logins.login) from {{ ref('bot_logins') }} as bot_logins),
         false
     )

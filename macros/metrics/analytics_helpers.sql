@@ -4,7 +4,7 @@
 
 {#- The dbt run's start time as a timestamptz: the `created_at` of every row a run writes. -#}
 {% macro analytics_run_started_at() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ type_timestamptz() }})
 {%- endmacro %}
 
 
@@ -26,13 +26,13 @@
     {%- else -%}
         {%- set mart = run_query(
             'select cast(max(cast(' ~ target_date ~ ' as date)) - cast(' ~ number_var('analytics_lookback_days')
-            ~ ' as integer) as varchar), cast(max(source_loaded_at) as varchar) from ' ~ this
+            ~ ' as integer) as string), cast(max(source_loaded_at) as string) from ' ~ this
         ).rows[0] -%}
         {%- set days = [] if mart[0] is none else [mart[0]] -%}
         {%- if mart[1] is not none -%}
             {%- set late = run_query(
-                'select cast(min(cast(' ~ source_date ~ ' as date)) as varchar) from ' ~ source_relation
-                ~ ' where ' ~ source_loaded ~ " > cast('" ~ mart[1] ~ "' as timestamptz)"
+                'select cast(min(cast(' ~ source_date ~ ' as date)) as string) from ' ~ source_relation
+                ~ ' where ' ~ source_loaded ~ " > cast('" ~ mart[1] ~ "' as " ~ type_timestamptz() ~ ")"
             ).rows[0][0] -%}
             {%- if late is not none -%}{%- do days.append(late) -%}{%- endif -%}
         {%- endif -%}
@@ -147,7 +147,9 @@
 {#- A list of model names for SQL, lower case (`[]` when empty): used for policy_models. -#}
 {% macro analytics_model_list(models) -%}
     {%- if models is string -%}{%- set models = [models] -%}{%- endif -%}
-    cast([{% for m in (models or []) %}'{{ m | lower | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}] as varchar[])
+    {%- set quoted = [] -%}
+    {%- for m in (models or []) -%}{%- do quoted.append("'" ~ (m | lower | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+    {{ string_list_literal(quoted) }}
 {%- endmacro %}
 
 

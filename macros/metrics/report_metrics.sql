@@ -21,7 +21,7 @@
       commits        relation of commits (marts.commits columns).
       repositories   relation of the (tenant_id, repo_slug) pairs entitled to GitHub outcomes
                      (marts.repository_entitlements).
-      policy_models  SQL expression of a VARCHAR[] of policy models (`provider/name` or bare names).
+      policy_models  SQL expression of a string[] of policy models (`provider/name` or bare names).
 
     A request belongs to a window when its tenant and repository match and its UTC event_date is in
     [period_start, period_end]. Pull requests and commits belong to a repository, not to a tenant: a
@@ -30,6 +30,12 @@
     does not widen its window. Bots are left out unless var include_bots is true.
 -#}
 {% macro report_metrics_sql(windows, requests, pull_requests, commits, repositories, policy_models) -%}
+    {#- whole weeks from the period's first week to its last (both Monday-started) -#}
+    {%- set merged_in_window =
+        'report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end' -%}
+    {%- set weeks_diff = dbt.datediff(
+        "date_trunc('week', report_windows.period_start)", "date_trunc('week', report_windows.period_end)", 'day'
+    ) -%}
 with
 
 report_requests as (
@@ -37,7 +43,7 @@ report_requests as (
         tenant_id,
         repo_slug,
         event_date,
-        date_trunc('hour', timezone('UTC', "timestamp")) as active_hour,
+        date_trunc('hour', {{ utc_timestamp(adapter.quote('timestamp')) }}) as active_hour,
         developer_id,
         latency_ms,
         status,
@@ -51,7 +57,7 @@ report_requests as (
         case when accepted is not null then diff_ratio end as diff_ratio,
         cost_usd,
         lower(model) as model,
-        lower({{ model_name_part('model') }}) as model_name,
+        lower({{ model_name_part('model') }}) as model_name
     from {{ requests }}
     where repo_slug is not null
 ),
@@ -59,11 +65,11 @@ report_requests as (
 report_pull_requests as (
     select
         repo_slug,
-        cast(timezone('UTC', created_at) as date) as created_date,
-        cast(timezone('UTC', merged_at) as date) as merged_date,
-        cast(timezone('UTC', coalesce(closed_at, merged_at)) as date) as closed_date,
+        cast({{ utc_timestamp('created_at') }} as date) as created_date,
+        cast({{ utc_timestamp('merged_at') }} as date) as merged_date,
+        cast({{ utc_timestamp('coalesce(closed_at, merged_at)') }} as date) as closed_date,
         coalesce(cast(reopened as boolean), false) as was_reopened,
-        merge_hours,
+        merge_hours
     from {{ pull_requests }}
     where {{ analytics_exclude_bots('is_bot') }}
 ),
@@ -71,7 +77,7 @@ report_pull_requests as (
 report_commits as (
     select
         repo_slug,
-        cast(timezone('UTC', "timestamp") as date) as commit_date,
+        cast({{ utc_timestamp(adapter.quote('timestamp')) }} as date) as commit_date
     from {{ commits }}
     where {{ analytics_exclude_bots('is_bot') }}
 ),
@@ -79,7 +85,7 @@ report_commits as (
 report_entitled as (
     select distinct
         tenant_id,
-        repo_slug,
+        repo_slug
     from {{ repositories }}
 ),
 
@@ -88,13 +94,13 @@ report_bounds as (
         pairs.tenant_id,
         pairs.repo_slug,
         least(pairs.first_request_date, github.first_github_date) as first_activity_date,
-        greatest(pairs.last_request_date, github.last_github_date) as last_activity_date,
+        greatest(pairs.last_request_date, github.last_github_date) as last_activity_date
     from (
         select
             tenant_id,
             repo_slug,
             min(event_date) as first_request_date,
-            max(event_date) as last_request_date,
+            max(event_date) as last_request_date
         from report_requests
         group by all
     ) as pairs
@@ -102,7 +108,7 @@ report_bounds as (
         select
             repo_slug,
             min(activity_date) as first_github_date,
-            max(activity_date) as last_github_date,
+            max(activity_date) as last_github_date
         from (
             select repo_slug, created_date as activity_date from report_pull_requests
             union all
@@ -126,12 +132,12 @@ report_windows as (
         repo_slug,
         period_type,
         cast(period_start as date) as period_start,
-        cast(period_end as date) as period_end,
+        cast(period_end as date) as period_end
     from ({{ windows }})
 ),
 
 report_policy as (
-    select list_transform({{ policy_models }}, lambda m: lower(m)) as policy_models
+    select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
 request_figures as (
@@ -143,7 +149,7 @@ request_figures as (
         count(report_requests.event_date) as request_count,
         count(distinct report_requests.active_hour) as active_hours,
         count(distinct report_requests.developer_id) as active_developers,
-        quantile_cont(report_requests.latency_ms, 0.5) filter (where report_requests.is_provider_call)
+        {{ percentile_cont('report_requests.latency_ms', 0.5, 'report_requests.is_provider_call') }}
             as median_latency_ms,
         count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
         count(report_requests.event_date) filter (where report_requests.is_provider_call) as provider_call_count,
@@ -159,10 +165,10 @@ request_figures as (
         count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
         count(report_requests.event_date) filter (
             where
-                list_contains(report_policy.policy_models, report_requests.model)
-                or list_contains(report_policy.policy_models, report_requests.model_name)
+                array_contains(report_policy.policy_models, report_requests.model)
+                or array_contains(report_policy.policy_models, report_requests.model_name)
         ) as policy_model_requests,
-        coalesce({{ exact_sum('report_requests.cost_usd') }}, 0) as total_cost_usd,
+        coalesce({{ exact_sum('report_requests.cost_usd') }}, 0) as total_cost_usd
     from report_windows
     left join report_requests
         on report_windows.tenant_id = report_requests.tenant_id
@@ -181,12 +187,8 @@ pull_request_figures as (
         count(*) filter (
             where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
         ) as merged_pr_count,
-        quantile_cont(report_pull_requests.merge_hours, 0.5) filter (
-            where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
-        ) as median_merge_hours,
-        quantile_cont(report_pull_requests.merge_hours, 0.9) filter (
-            where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
-        ) as p90_merge_hours,
+        {{ percentile_cont('report_pull_requests.merge_hours', 0.5, merged_in_window) }} as median_merge_hours,
+        {{ percentile_cont('report_pull_requests.merge_hours', 0.9, merged_in_window) }} as p90_merge_hours,
         count(*) filter (
             where report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
         ) as closed_pr_count,
@@ -194,7 +196,7 @@ pull_request_figures as (
             where
                 report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
                 and report_pull_requests.was_reopened
-        ) as reopened_closed_pr_count,
+        ) as reopened_closed_pr_count
     from report_windows
     inner join report_entitled
         on report_windows.tenant_id = report_entitled.tenant_id
@@ -215,7 +217,7 @@ commit_figures as (
         report_windows.period_type,
         report_windows.period_start,
         count(report_commits.commit_date) as commit_count,
-        count(distinct report_commits.commit_date) as commit_days,
+        count(distinct report_commits.commit_date) as commit_days
     from report_windows
     inner join report_entitled
         on report_windows.tenant_id = report_entitled.tenant_id
@@ -233,10 +235,8 @@ report_final as (
         report_windows.period_type,
         report_windows.period_start,
         report_windows.period_end,
-        date_diff('day', report_windows.period_start, report_windows.period_end) + 1 as days_in_period,
-        date_diff(
-            'day', date_trunc('week', report_windows.period_start), date_trunc('week', report_windows.period_end)
-        ) // 7 + 1 as weeks_in_period,
+        {{ dbt.datediff('report_windows.period_start', 'report_windows.period_end', 'day') }} + 1 as days_in_period,
+        {{ integer_divide(weeks_diff, 7) }} + 1 as weeks_in_period,
         -- AI interaction velocity
         request_figures.request_count,
         request_figures.active_hours,
@@ -248,7 +248,7 @@ report_final as (
         request_figures.acceptance_tracked_count,
         request_figures.accepted_count / nullif(request_figures.acceptance_tracked_count, 0) as acceptance_rate,
         case
-            when len((select policy_models from report_policy)) > 0
+            when {{ list_size('(select policy_models from report_policy)') }} > 0
                 then request_figures.policy_model_requests / nullif(request_figures.request_count, 0)
         end as model_selection_accuracy,
         request_figures.error_count,
@@ -268,9 +268,7 @@ report_final as (
         pull_request_figures.merged_pr_count,
         pull_request_figures.merged_pr_count
         / (
-            date_diff(
-                'day', date_trunc('week', report_windows.period_start), date_trunc('week', report_windows.period_end)
-            ) // 7 + 1
+            {{ integer_divide(weeks_diff, 7) }} + 1
         ) as pr_throughput_per_week,
         commit_figures.commit_count,
         commit_figures.commit_days,
@@ -283,7 +281,7 @@ report_final as (
             as rework_rate,
         -- cost
         request_figures.total_cost_usd,
-        request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr,
+        request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr
     from report_windows
     inner join request_figures
         on report_windows.tenant_id = request_figures.tenant_id
@@ -314,16 +312,14 @@ select * from report_final
         repo_slug,
         'week' as period_type,
         cast(week_start as date) as period_start,
-        cast(week_start as date) + 6 as period_end,
+        cast(week_start as date) + 6 as period_end
     from (
         select
             tenant_id,
             repo_slug,
-            unnest(
-                generate_series(
-                    date_trunc('week', first_activity_date), date_trunc('week', last_activity_date), interval 1 week
-                )
-            ) as week_start,
+            {{ unnest_date_series(
+                "date_trunc('week', first_activity_date)", "date_trunc('week', last_activity_date)", 'interval 1 week'
+            ) }} as week_start
         from report_bounds
     )
     union all
@@ -332,16 +328,14 @@ select * from report_final
         repo_slug,
         'month' as period_type,
         cast(month_start as date) as period_start,
-        last_day(cast(month_start as date)) as period_end,
+        last_day(cast(month_start as date)) as period_end
     from (
         select
             tenant_id,
             repo_slug,
-            unnest(
-                generate_series(
-                    date_trunc('month', first_activity_date), date_trunc('month', last_activity_date), interval 1 month
-                )
-            ) as month_start,
+            {{ unnest_date_series(
+                "date_trunc('month', first_activity_date)", "date_trunc('month', last_activity_date)", 'interval 1 month'
+            ) }} as month_start
         from report_bounds
     )
     union all
@@ -350,7 +344,7 @@ select * from report_final
         repo_slug,
         'all' as period_type,
         first_activity_date as period_start,
-        last_activity_date as period_end,
+        last_activity_date as period_end
     from report_bounds
 {%- endmacro %}
 
@@ -363,11 +357,11 @@ select * from report_final
         params.repo_slug,
         'custom' as period_type,
         coalesce(params.since, report_bounds.first_activity_date) as period_start,
-        coalesce(params.until, report_bounds.last_activity_date) as period_end,
+        coalesce(params.until, report_bounds.last_activity_date) as period_end
     from (
         select
-            cast($tenant_id as varchar) as tenant_id,
-            cast($repo_slug as varchar) as repo_slug,
+            cast($tenant_id as string) as tenant_id,
+            cast($repo_slug as string) as repo_slug,
             cast($since as date) as since,
             cast($until as date) as until,
     ) as params

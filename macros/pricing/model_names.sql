@@ -11,5 +11,5 @@
 
 {#- The name part: everything after the first `/`, or the whole value for a bare name. -#}
 {% macro model_name_part(model) -%}
-    case when contains({{ model }}, '/') then substr({{ model }}, strpos({{ model }}, '/') + 1) else {{ model }} end
+    case when contains({{ model }}, '/') then substr({{ model }}, instr({{ model }}, '/') + 1) else {{ model }} end
 {%- endmacro %}

@@ -29,7 +29,7 @@
     select distinct
         coalesce({{ model }}, '') as lookup_model,
         coalesce({{ provider }}, '') as lookup_provider,
-        coalesce({{ catalog_key if catalog_key else 'cast(null as varchar)' }}, '') as lookup_catalog_key,
+        coalesce({{ catalog_key if catalog_key else 'cast(null as string)' }}, '') as lookup_catalog_key,
         {{ model_name_part(model) }} as lookup_name,
         regexp_replace(
             regexp_replace({{ model_name_part(model) }}, '^(converse|invoke)/', ''),
@@ -107,9 +107,9 @@
 {% macro price_segment_match(requests, segments, model, provider, catalog_key=none) -%}
     coalesce({{ requests }}.{{ model }}, '') = {{ segments }}.lookup_model
     and coalesce({{ requests }}.{{ provider }}, '') = {{ segments }}.lookup_provider
-    and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as varchar)' }}, '')
+    and coalesce({{ (requests ~ '.' ~ catalog_key) if catalog_key else 'cast(null as string)' }}, '')
     = {{ segments }}.lookup_catalog_key
-    and {{ in_segment(segments, requests ~ '."timestamp"') }}
+    and {{ in_segment(segments, requests ~ '.' ~ adapter.quote('timestamp')) }}
 {%- endmacro %}
 
 
@@ -147,12 +147,12 @@
 {% macro prices_version() -%}
     select md5(
         (
-            select coalesce(string_agg(cast(prices as varchar), '|' order by cast(prices as varchar)), '')
+            select {{ rows_as_text('prices') }}
             from {{ ref('model_prices') }} as prices
         )
         || '#'
         || (
-            select coalesce(string_agg(cast(overrides as varchar), '|' order by cast(overrides as varchar)), '')
+            select {{ rows_as_text('overrides') }}
             from {{ ref('price_overrides') }} as overrides
         )
         || '#{{ number_var("default_price_usd_per_mtok") }}'

@@ -4,9 +4,9 @@ select
     {{ partition_by }},
     min({{ column_name }}) as first_date,
     max({{ column_name }}) as last_date,
-    count(*) as row_count,
+    count(*) as row_count
 from {{ model }}
 group by {{ partition_by }}
-having count(*) != date_diff('day', min({{ column_name }}), max({{ column_name }})) + 1
+having count(*) != {{ dbt.datediff('min(' ~ column_name ~ ')', 'max(' ~ column_name ~ ')', 'day') }} + 1
     or count(*) != count(distinct {{ column_name }})
 {% endtest %}

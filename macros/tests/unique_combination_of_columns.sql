@@ -2,7 +2,7 @@
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 select
     {{ combination_of_columns | join(', ') }},
-    count(*) as occurrences,
+    count(*) as occurrences
 from {{ model }}
 group by all
 having count(*) > 1

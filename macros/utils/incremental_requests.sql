@@ -27,8 +27,8 @@
     {%- if not request_grain_is_incremental(watermark) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set newest = run_query('select cast(max(' ~ adapter.quote(watermark) ~ ') as varchar) from ' ~ this).rows[0][0] -%}
-    {{- return(none if newest is none else "cast('" ~ newest ~ "' as timestamptz)") -}}
+    {%- set newest = run_query('select cast(max(' ~ adapter.quote(watermark) ~ ') as string) from ' ~ this).rows[0][0] -%}
+    {{- return(none if newest is none else "cast('" ~ newest ~ "' as " ~ type_timestamptz() ~ ")") -}}
 {%- endmacro %}
 
 
@@ -39,6 +39,10 @@
     OpenTelemetry child spans scans one mostly-null column.
 -#}
 {% macro delete_nested_spans(relation, requests, completed_loads) -%}
+    {%- if not is_incremental() -%}
+        {#- a full build drops them as it reads: nothing to delete (and Spark's tables have no delete) -#}
+        select 1
+    {%- else -%}
     delete from {{ relation }}
     where trace_hash in (
         select child.trace_hash
@@ -51,6 +55,7 @@
             on parent._dlt_load_id = completed_loads.load_id
         where child.parent_span_id is not null
     )
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -59,7 +64,11 @@
     longer upstream (a span delete_nested_spans removed). Candidates are the rows with a parent span only.
 -#}
 {% macro delete_rows_gone_upstream(relation, upstream) -%}
+    {%- if not is_incremental() -%}
+        select 1
+    {%- else -%}
     delete from {{ relation }}
     where parent_span_id is not null
         and trace_hash not in (select trace_hash from {{ upstream }} where parent_span_id is not null)
+    {%- endif -%}
 {%- endmacro %}

@@ -18,7 +18,7 @@
 {%- endif %}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key='trace_hash',
@@ -123,7 +123,7 @@ override_segments as (
 ) %}
 known_prices as (
     select
-        requests_named.* exclude (model_name),  -- noqa: RF02
+        {{ star_except(['model_name'], 'requests_named') }},  -- noqa: RF02
         catalog_segments.catalog_key as price_catalog_key,
         case when catalog_segments.lookup_model is not null then {{ tier }} end as price_tier,
         case
@@ -155,13 +155,13 @@ known_prices as (
         on coalesce(requests_named.tenant_id, '') = override_segments.key_tenant_id
         and coalesce(requests_named.provider, '') = override_segments.key_provider
         and requests_named.model = override_segments.key_model
-        and {{ in_segment('override_segments', 'requests_named."timestamp"') }}
+        and {{ in_segment('override_segments', 'requests_named.' ~ adapter.quote('timestamp')) }}
 ),
 
 -- the per-token prices applied: the known ones, else the default; none when the proxy's cost priced it
 priced as (
     select
-        * exclude (known_input, known_output, known_cache_read, known_cache_write),
+        {{ star_except(['known_input', 'known_output', 'known_cache_read', 'known_cache_write']) }},
         case when price_source <> 'proxy' then {{ price_or_default('known_input') }} end as input_usd_per_mtok,
         case when price_source <> 'proxy' then {{ price_or_default('known_output') }} end as output_usd_per_mtok,
         case when price_source <> 'proxy' then {{ price_or_default('known_cache_read') }} end
@@ -186,7 +186,7 @@ costed as (
 
 final as (
     select
-        * exclude (price_source, list_cost_usd),
+        {{ star_except(['price_source', 'list_cost_usd']) }},
         case when coalesce(cache_hit, false) then 0 else list_cost_usd end as cost_usd,
         case
             -- a response-cache hit saved the whole call

@@ -4,7 +4,7 @@
 {%- set watermark = request_grain_watermark('created_at') %}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key='trace_hash',
@@ -25,10 +25,10 @@ priced as (
 final as (
     select
         -- ProdLens data model columns
-        cast(('0x' || left(trace_hash, 15)) as bigint) as id,
+        {{ hex_to_bigint('left(trace_hash, 15)') }} as id,
         session_id,
         developer_id,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         model,
         tokens_in,
         tokens_out,

@@ -24,10 +24,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from prodlens.build import build_and_publish  # dbt and dlt load in the commands that use them
+    from prodlens import target
+    from prodlens.build import build_and_publish, dbt_build  # dbt and dlt load in the commands that use them
 
     home = Home.from_env()
     with run_lock(home, args.wait, command="prodlens build"):
+        if target.uses_lake():
+            # the marts are tables of the Spark catalogue: readers query them there (docs/scale.md)
+            dbt_build(home, args.passthrough)
+            print(
+                f"built on {target.current()}: the marts are tables of schema marts (raw data in {target.lake_url(home)})"
+            )
+            return 0
         build_and_publish(home, args.passthrough)
     print(f"built and published {home.published}")
     return 0

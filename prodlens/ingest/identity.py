@@ -15,14 +15,19 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterator, Mapping, Sequence
 
 from loaders.github.rows import email_hash
+from prodlens import target
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.runlog import now
 from prodlens.warehouse import column_names, connect
 
 KEY_ENV = "PRODLENS_HASH_KEY"
+EMAIL_HASH_TABLE = "developer_email_hashes"
+#: the dlt pipeline that writes raw.developer_email_hashes on a lake target
+EMAIL_HASH_PIPELINE = "developer_email_hashes"
 KEY_FILE = "hash.key"
 
 DDL = """
@@ -74,6 +79,12 @@ def credential_id(key: bytes, token: str | None) -> str:
 
 def ensure_email_hash_table(home: Home) -> None:
     """Create raw.developer_email_hashes (empty) if no GitHub load has written it yet."""
+    if target.uses_lake():
+        from prodlens.lake import lake_tables
+
+        if EMAIL_HASH_TABLE not in lake_tables(home):
+            _write_lake_hashes(home, [])
+        return
     con = connect(home.warehouse)
     try:
         con.execute(DDL)
@@ -84,6 +95,14 @@ def ensure_email_hash_table(home: Home) -> None:
 def refresh_developer_email_hashes(home: Home, key: bytes) -> int:
     """Rewrite raw.developer_email_hashes from the trace developer ids that look like e-mail addresses.
     Returns the number of ids hashed (0 when no traces are loaded)."""
+    if target.uses_lake():
+        hashed_at = now()
+        lake_rows = [
+            {"developer_id": d, "email_hash": email_hash(key, d), "hashed_at": hashed_at}
+            for d in _lake_trace_developer_ids(home)
+        ]
+        _write_lake_hashes(home, lake_rows)
+        return len(lake_rows)
     con = connect(home.warehouse)
     try:
         con.execute(DDL)
@@ -106,3 +125,41 @@ def refresh_developer_email_hashes(home: Home, key: bytes) -> int:
     finally:
         con.close()
     return len(rows)
+
+
+def _lake_trace_developer_ids(home: Home) -> list[str]:
+    """The trace developer ids that look like e-mail addresses, read from the lake with dlt's SQL client
+    (DuckDB views over the Parquet files)."""
+    from prodlens.ingest.tables import TRACES_PIPELINE
+    from prodlens.lake import lake_tables
+    from prodlens.pipeline import make_pipeline
+
+    if "developer_id" not in {c for c, _ in lake_tables(home).get("litellm_requests", {}).get("columns", [])}:
+        return []
+    with make_pipeline(home, TRACES_PIPELINE).sql_client() as client:
+        rows = client.execute_sql(
+            "select distinct developer_id from litellm_requests where developer_id like '%_@_%' order by 1"
+        )
+    return [row[0] for row in rows or []]
+
+
+def _write_lake_hashes(home: Home, rows: Sequence[Mapping[str, object]]) -> None:
+    """Replace raw.developer_email_hashes in the lake with `rows` (a dlt load of its own)."""
+    import dlt
+
+    from prodlens.pipeline import make_pipeline, run_pipeline
+
+    @dlt.resource(
+        name=EMAIL_HASH_TABLE,
+        write_disposition="replace",
+        primary_key="developer_id",
+        columns={
+            "developer_id": {"data_type": "text", "nullable": False},
+            "email_hash": {"data_type": "text", "nullable": False},
+            "hashed_at": {"data_type": "timestamp", "nullable": False},
+        },
+    )
+    def hashes() -> Iterator[list[Mapping[str, object]]]:
+        yield list(rows)
+
+    run_pipeline(make_pipeline(home, EMAIL_HASH_PIPELINE), hashes(), home)

@@ -9,6 +9,7 @@ from loaders.github import TABLES as GITHUB_TABLES
 from loaders.github import github_tables
 from loaders.litellm import TracePass, litellm_traces
 from loaders.litellm.normalize import Normaliser
+from prodlens import target
 from prodlens.home import Home
 from prodlens.ingest.identity import ensure_email_hash_table
 from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
@@ -24,6 +25,10 @@ GITHUB_TABLES_PIPELINE = "github_tables"
 
 
 def _raw_tables(home: Home) -> set[str]:
+    if target.uses_lake():
+        from prodlens.lake import lake_tables
+
+        return set(lake_tables(home))
     con = connect(home.warehouse)
     try:
         return set(tables_in(con, "raw"))
@@ -34,7 +39,7 @@ def _raw_tables(home: Home) -> set[str]:
 def ensure_raw_tables(home: Home) -> list[str]:
     """Create the raw tables that no load has created yet, empty; returns their names (sorted). Does
     nothing before the first load (no working file yet)."""
-    if not home.warehouse.exists():
+    if not (home.dlt_dir.is_dir() if target.uses_lake() else home.warehouse.exists()):
         return []
     present = _raw_tables(home)
     if TRACE_TABLES - present:

@@ -14,7 +14,7 @@ daily as (
         event_date,
         count(*) as requests,
         count(*) filter (where pricing_status = 'default') as unpriced_requests,
-        list_sort(list(distinct model) filter (where pricing_status = 'default')) as unpriced_models
+        {{ sorted_distinct_list('model', "pricing_status = 'default'") }} as unpriced_models
     from requests
     group by tenant_id, event_date
 ),

@@ -15,7 +15,7 @@ final as (
         ) }},
         -- a request without a session id counts as its own session
         coalesce(session_id, 'request:' || trace_hash) as session_key,
-        date_trunc('hour', "timestamp") as event_hour,
+        date_trunc('hour', {{ adapter.quote('timestamp') }}) as event_hour,
         {{ model_name_part('model') }} as model_name,
         coalesce(provider, 'unknown') as provider,
         coalesce(call_type, 'unknown') as call_type,

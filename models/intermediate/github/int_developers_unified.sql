@@ -116,16 +116,16 @@ pairs as (
     union all
     select
         developer_ids.developer_id,
-        cast(null as varchar) as github_login,
-        cast(null as varchar) as match_method
+        cast(null as string) as github_login,
+        cast(null as string) as match_method
     from developer_ids
     anti join matches
         on developer_ids.developer_id = matches.developer_id
     union all
     select
-        cast(null as varchar) as developer_id,
+        cast(null as string) as developer_id,
         logins.github_login,
-        cast(null as varchar) as match_method
+        cast(null as string) as match_method
     from logins
     anti join matches
         on logins.github_login = matches.github_login

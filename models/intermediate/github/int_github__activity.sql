@@ -17,7 +17,7 @@ pr_events as (
 merge_days as (
     select
         repo_slug,
-        cast(timezone('UTC', merged_at) as date) as activity_date,
+        cast({{ utc_timestamp('merged_at') }} as date) as activity_date,
         'merge' as activity_type,
         '#' || number as item_key,
         merge_hours,
@@ -29,7 +29,7 @@ merge_days as (
 commit_days as (
     select
         repo_slug,
-        cast(timezone('UTC', authored_at) as date) as activity_date,
+        cast({{ utc_timestamp('authored_at') }} as date) as activity_date,
         'commit' as activity_type,
         sha as item_key,
         cast(null as double) as merge_hours,
@@ -41,7 +41,7 @@ commit_days as (
 reopens as (
     select distinct
         pr_events.repo_slug,
-        cast(timezone('UTC', pr_events.created_at) as date) as activity_date,
+        cast({{ utc_timestamp('pr_events.created_at') }} as date) as activity_date,
         'reopen' as activity_type,
         '#' || pr_events.pr_number as item_key,
         cast(null as double) as merge_hours,

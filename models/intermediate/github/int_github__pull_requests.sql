@@ -38,7 +38,9 @@ final as (
         pull_requests.is_draft,
         coalesce(reopens.reopen_count, 0) as reopen_count,
         coalesce(reopens.reopen_count, 0) > 0 as reopened,
-        (epoch(pull_requests.merged_at) - epoch(pull_requests.created_at)) / 3600.0 as merge_hours,
+        (
+            {{ epoch_seconds('pull_requests.merged_at') }} - {{ epoch_seconds('pull_requests.created_at') }}
+        ) / 3600.0 as merge_hours,
         (
             coalesce(pull_requests.author_type = 'Bot', false)
             or {{ is_bot_login('pull_requests.author_login') }}

@@ -2,7 +2,7 @@
 -- whose user_id is ProdLens's developer_id).
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],

@@ -3,7 +3,7 @@
 -- are not here (cost_aggregations has every request).
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],
@@ -24,7 +24,7 @@ requests as (
 tagged as (
     select
         requests.*,
-        unnest(list_distinct(requests.request_tags)) as request_tag
+        {{ unnest_list('array_distinct(requests.request_tags)') }} as request_tag
     from requests
 ),
 

@@ -71,7 +71,7 @@ tenant_repos as (
 tenant_merged_prs as (
     select
         tenant_repos.tenant_id,
-        cast(timezone('UTC', pull_requests.merged_at) as date) as merged_date,
+        cast({{ utc_timestamp('pull_requests.merged_at') }} as date) as merged_date,
         count(*) as merged_prs
     from tenant_repos
     inner join pull_requests
@@ -90,7 +90,7 @@ tenants_with_github as (
 spine as (
     select
         tenant_id,
-        cast(unnest(generate_series(min(event_date), max(event_date), interval 1 day)) as date) as snapshot_date
+        {{ unnest_date_series('min(event_date)', 'max(event_date)', 'interval 1 day') }} as snapshot_date
     from daily
     group by tenant_id
 ),
@@ -146,8 +146,8 @@ provider_mix as (
     select
         tenant_id,
         snapshot_date,
-        to_json(
-            map(list(provider order by provider), list(round(request_share, 4) order by provider))
+        (
+            {{ json_object_agg('provider', 'round(request_share, 4)') }}
         ) as provider_usage_distribution
     from provider_shares
     group by all

@@ -1,7 +1,7 @@
 -- One row per tenant, UTC day and developer: the ProdLens daily session metrics.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],
@@ -29,8 +29,8 @@ final as (
         sum(accepted_flag) as accepted_count,
         count(accepted) as acceptance_tracked_count,
         count(*) filter (where is_error) as error_count,
-        quantile_cont(latency_ms, 0.5) filter (where is_provider_call) as median_latency_ms,
-        quantile_cont(latency_ms, 0.95) filter (where is_provider_call) as p95_latency_ms,
+        {{ percentile_cont('latency_ms', 0.5, 'is_provider_call') }} as median_latency_ms,
+        {{ percentile_cont('latency_ms', 0.95, 'is_provider_call') }} as p95_latency_ms,
         {{ exact_sum('cost_usd') }} as cost_usd,
         sum(cache_read_tokens) as cache_read_tokens,
         count(*) filter (where is_rejected) as rejected_count,

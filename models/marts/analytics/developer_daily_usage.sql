@@ -4,7 +4,7 @@
 -- Money is added exactly (exact_sum), so a day recomputed later gives the same figures to the last bit.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],

@@ -7,7 +7,7 @@
     pull_requests=ref('pull_requests').include(database=false),
     commits=ref('commits').include(database=false),
     repositories=ref('repository_entitlements').include(database=false),
-    policy_models='cast($policy_models as varchar[])',
+    policy_models='cast($policy_models as string[])',
 ) }}
 {%- endset %}
 

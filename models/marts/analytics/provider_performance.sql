@@ -3,7 +3,7 @@
 -- smaller periods).
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'aggregation_level', 'period_start'],
@@ -33,7 +33,7 @@ scoped as (
     select requests.*
     from requests
     where
-        requests."timestamp"
+        requests.{{ adapter.quote('timestamp') }}
         >= least(date_trunc('week', {{ first_day }}), date_trunc('month', {{ first_day }}))
 ),
 
@@ -51,8 +51,8 @@ periods as (
             tenant_id,
             provider,
             '{{ level }}' as aggregation_level,
-            date_trunc('{{ unit }}', "timestamp") as period_start,
-            date_trunc('{{ unit }}', "timestamp") + interval 1 {{ unit }} as period_end,
+            date_trunc('{{ unit }}', {{ adapter.quote('timestamp') }}) as period_start,
+            date_trunc('{{ unit }}', {{ adapter.quote('timestamp') }}) + interval 1 {{ unit }} as period_end,
             count(*) as total_executions,
             count(*) filter (where status = 'success') as successful_executions,
             count(*) filter (where is_error) as failed_executions,
@@ -64,9 +64,9 @@ periods as (
                 2
             ) as success_rate,
             avg(latency_ms) filter (where is_provider_call) as avg_duration_ms,
-            quantile_cont(latency_ms, 0.5) filter (where is_provider_call) as p50_duration_ms,
-            quantile_cont(latency_ms, 0.95) filter (where is_provider_call) as p95_duration_ms,
-            quantile_cont(latency_ms, 0.99) filter (where is_provider_call) as p99_duration_ms,
+            {{ percentile_cont('latency_ms', 0.5, 'is_provider_call') }} as p50_duration_ms,
+            {{ percentile_cont('latency_ms', 0.95, 'is_provider_call') }} as p95_duration_ms,
+            {{ percentile_cont('latency_ms', 0.99, 'is_provider_call') }} as p99_duration_ms,
             avg(ttft_ms) filter (where is_provider_call) as avg_ttft_ms,
             count(*) filter (where is_rejected) as rejected_count,
             count(*) filter (where is_cache_hit) as cache_hit_count,
@@ -88,7 +88,7 @@ level_starts as (
     {%- for level, unit in levels %}
     select
         '{{ level }}' as aggregation_level,
-        date_trunc('{{ unit }}', window_start.first_day) as first_period_start,
+        date_trunc('{{ unit }}', window_start.first_day) as first_period_start
     from window_start
     {{ 'union all' if not loop.last }}
     {%- endfor %}

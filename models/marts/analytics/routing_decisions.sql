@@ -2,7 +2,7 @@
 -- same tokens would have cost on the baseline model.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],
@@ -172,10 +172,12 @@ chained as (
     select
         *,
         lag(status) over (
-            partition by tenant_id, coalesce(trace_id, session_key) order by "timestamp", trace_hash
+            partition by tenant_id, coalesce(trace_id, session_key)
+            order by {{ adapter.quote('timestamp') }}, trace_hash
         ) as previous_status,
-        lag("timestamp") over (
-            partition by tenant_id, coalesce(trace_id, session_key) order by "timestamp", trace_hash
+        lag({{ adapter.quote('timestamp') }}) over (
+            partition by tenant_id, coalesce(trace_id, session_key)
+            order by {{ adapter.quote('timestamp') }}, trace_hash
         ) as previous_timestamp
     from scoped
 ),
@@ -257,7 +259,7 @@ final as (
         request_id,
         tenant_id,
         event_date,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         developer_id,
         session_key as session_id,
         repo_slug,
@@ -279,9 +281,8 @@ final as (
                 and model_group is not null
                 and (model is null or usual_model is null or model <> usual_model)
                 and previous_status = 'error'
-                and epoch(
-                    "timestamp" - previous_timestamp
-                ) <= {{ number_var('fallback_window_seconds') }}
+                and {{ epoch_seconds(adapter.quote('timestamp')) }} - {{ epoch_seconds('previous_timestamp') }}
+                <= {{ number_var('fallback_window_seconds') }}
                 then 'fallback'
             when model_group is null or model_group = model or model_group = model_name then 'provider_preference'
             else 'load_balancing'

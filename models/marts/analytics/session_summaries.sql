@@ -1,7 +1,7 @@
 -- One row per tenant and session. A request without a session id is its own session.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'session_id'],
@@ -23,7 +23,7 @@ requests as {{ not_materialized() }} (
 {%- set earliest = first_day %}
 {%- if execute %}
     {%- set earliest = "date '" ~ run_query(
-        "select cast(least(" ~ first_day ~ ", min(cast(started_at as date)) - 1) as varchar) from " ~ this
+        "select cast(least(" ~ first_day ~ ", min(cast(started_at as date)) - 1) as string) from " ~ this
         ~ " where (tenant_id, session_id) in (select (tenant_id, session_key) from "
         ~ ref('int_analytics__requests') ~ " where event_date >= " ~ first_day ~ ")"
     ).rows[0][0] ~ "'" %}
@@ -33,7 +33,7 @@ requests as {{ not_materialized() }} (
 touched_sessions as (
     select distinct
         tenant_id,
-        session_key,
+        session_key
     from requests
     where event_date >= {{ first_day }}
 ),
@@ -60,16 +60,22 @@ final as (
         tenant_id,
         session_key as session_id,
         bool_or(session_id is not null) as has_session_id,
-        first(developer_id order by "timestamp", trace_hash) filter (where developer_id is not null)
-            as developer_id,
+        {{ first_by('developer_id', [adapter.quote('timestamp'), 'trace_hash']) }} filter (
+            where developer_id is not null
+        ) as developer_id,
         count(distinct developer_id) as developer_count,
-        first(repo_slug order by "timestamp", trace_hash) filter (where repo_slug is not null) as repo_slug,
-        min("timestamp") as started_at,
-        max("timestamp" + to_milliseconds(coalesce(latency_ms, 0))) as ended_at,
-        epoch(max("timestamp" + to_milliseconds(coalesce(latency_ms, 0))) - min("timestamp")) / 60.0
+        {{ first_by('repo_slug', [adapter.quote('timestamp'), 'trace_hash']) }} filter (
+            where repo_slug is not null
+        ) as repo_slug,
+        min({{ adapter.quote('timestamp') }}) as started_at,
+        max({{ add_milliseconds(adapter.quote('timestamp'), 'coalesce(latency_ms, 0)') }}) as ended_at,
+        (
+            {{ epoch_seconds('max(' ~ add_milliseconds(adapter.quote('timestamp'), 'coalesce(latency_ms, 0)') ~ ')') }}
+            - {{ epoch_seconds('min(' ~ adapter.quote('timestamp') ~ ')') }}
+        ) / 60.0
             as duration_minutes,
         count(*) as request_count,
-        list_sort(list(distinct model) filter (where model is not null)) as models_used,
+        {{ sorted_distinct_list('model') }} as models_used,
         count(distinct model) as model_count,
         sum(total_tokens) as total_tokens,
         {{ exact_sum('cost_usd') }} as cost_usd,

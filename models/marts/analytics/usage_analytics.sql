@@ -1,7 +1,7 @@
 -- One row per tenant and UTC day: activity, request mix, cost and (conservative) savings.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         meta={'written_at': 'created_at'},
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'event_date'],
@@ -53,7 +53,7 @@ call_type_maps as (
     select
         tenant_id,
         event_date,
-        to_json(map(list(call_type order by call_type), list(requests order by call_type))) as tasks_by_type
+        {{ json_object_agg('call_type', 'requests') }} as tasks_by_type
     from by_call_type
     group by all
 ),

@@ -10,7 +10,7 @@ final as (
         -- ProdLens data model columns
         sha,
         author_name as author,
-        authored_at as "timestamp",
+        authored_at as {{ adapter.quote('timestamp') }},
         -- added columns
         repo_slug,
         author_login,

@@ -31,7 +31,7 @@ bounds as (
 synced as (
     select
         repo_slug,
-        max(cast(timezone('UTC', last_synced) as date)) as synced_date
+        max(cast({{ utc_timestamp('last_synced') }} as date)) as synced_date
     from etag_state
     group by all
 ),
@@ -39,15 +39,11 @@ synced as (
 spine as (
     select
         bounds.repo_slug,
-        cast(
-            unnest(
-                generate_series(
-                    bounds.first_date,
-                    greatest(bounds.last_date, coalesce(synced.synced_date, bounds.last_date)),
-                    interval 1 day
-                )
-            ) as date
-        ) as event_date
+        {{ unnest_date_series(
+            'bounds.first_date',
+            'greatest(bounds.last_date, coalesce(synced.synced_date, bounds.last_date))',
+            'interval 1 day'
+        ) }} as event_date
     from bounds
     left join synced
         on bounds.repo_slug = synced.repo_slug

@@ -30,7 +30,7 @@ final as (
         parent_count,
         html_url,
         _dlt_load_id as load_id,
-        to_timestamp(cast(_dlt_load_id as double)) as loaded_at
+        {{ timestamp_from_epoch('cast(_dlt_load_id as double)') }} as loaded_at
     from completed
     qualify row_number() over (partition by repo_slug, sha order by _dlt_load_id desc) = 1
 )

@@ -35,7 +35,7 @@ final as (
         base_ref,
         html_url,
         _dlt_load_id as load_id,
-        to_timestamp(cast(_dlt_load_id as double)) as loaded_at
+        {{ timestamp_from_epoch('cast(_dlt_load_id as double)') }} as loaded_at
     from completed
     -- merge keeps id unique; this guards reads of a table written outside dlt
     qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1

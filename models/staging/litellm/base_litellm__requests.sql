@@ -3,15 +3,15 @@
 -- load adds them (dlt evolves the table), so an upgrade never breaks a build.
 {%- set added_columns = {
     'accepted': 'boolean',
-    'catalog_key': 'varchar',
+    'catalog_key': 'string',
     'api_base_present': 'boolean',
     'provider_reported': 'boolean',
-    'error_normalized': 'varchar',
-    'error_rate_limit_category': 'varchar',
-    'error_budget_entity_type': 'varchar',
+    'error_normalized': 'string',
+    'error_rate_limit_category': 'string',
+    'error_budget_entity_type': 'string',
     'attempted_fallbacks': 'integer',
-    'original_model_group': 'varchar',
-    'request_tags': 'varchar',
+    'original_model_group': 'string',
+    'request_tags': 'string',
 } %}
 {%- set present = [] %}
 {%- if execute %}

@@ -22,7 +22,7 @@ final as (
         event_id,
         event_kind,
         tenant_id,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         event_date,
         developer_id,
         session_id,

@@ -5,7 +5,7 @@
 {%- set watermark = request_grain_watermark('load_completed_at') %}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='trace_hash',
         on_schema_change='append_new_columns',
@@ -88,7 +88,7 @@ final as (
         tenant_id,
         session_id,
         developer_id,
-        "timestamp",
+        {{ adapter.quote('timestamp') }},
         event_date,
         model,
         provider,
@@ -148,7 +148,7 @@ final as (
         attempted_fallbacks,
         original_model_group,
         -- LiteLLM's request tags as a list (the raw column holds a JSON array)
-        cast(from_json(request_tags, '["VARCHAR"]') as varchar[]) as request_tags,
+        {{ json_string_list('request_tags') }} as request_tags,
         prompt_id,
         prompt_version,
         experiment_id,

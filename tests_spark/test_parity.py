@@ -1,0 +1,238 @@
+"""Parity: the bundled sample data (traces and GitHub), loaded once into each target and built on both,
+gives the same marts on Spark (dbt-spark, session method, over the Parquet lake dlt wrote) as on DuckDB.
+
+Every mart is compared row by row on its primary key (from its uniqueness test in dbt's manifest): keys
+equal, numbers within 1e-9 relative, JSON maps equal as maps. Columns that record when a load or a
+build ran (PARITY_EXEMPT) differ by construction: the two loads and builds run at different moments.
+The Spark marts are read from their Parquet files with DuckDB, so the test itself needs no Spark session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import duckdb
+import pytest
+
+from prodlens.home import Home
+from prodlens.project import sample_data_dir
+from tests.conftest import REPO_ROOT
+
+#: columns whose value is the moment a load or a build ran (or derived from it): not data
+PARITY_EXEMPT = frozenset(
+    {
+        "ingested_at",
+        "load_completed_at",
+        "loaded_at",
+        "created_at",
+        "hashed_at",
+        "last_synced",
+        "prices_version",
+        "_dlt_load_id",
+    }
+)
+RELATIVE_TOLERANCE = 1e-9
+
+
+def _run(args: list[str], home: Home, env: dict[str, str]) -> str:
+    full_env = {**os.environ, "PRODLENS_HOME": str(home.root), "PYTHONPATH": str(REPO_ROOT), **env}
+    proc = subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=home.root.parent)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}"
+        )
+    return proc.stdout
+
+
+def _load_and_build(home: Home, target: str) -> None:
+    """`prodlens load traces` of the sample traces, the GitHub sample, `prodlens build`, on `target`."""
+    env = {"PRODLENS_TARGET": target}
+    cli = [sys.executable, "-m", "prodlens.cli"]
+    _run([*cli, "load", "traces", str(sample_data_dir() / "litellm")], home, env)
+    _run(
+        [
+            sys.executable,
+            "-c",
+            "from prodlens.home import Home; from prodlens.demo.github_sample import load_github_sample; "
+            "load_github_sample(Home.from_env())",
+        ],
+        home,
+        env,
+    )
+    _run([*cli, "build"], home, env)
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Home]:
+    if shutil.which("java") is None:
+        raise AssertionError(
+            "the Spark parity test needs a JRE (`java`): .ci/run installs openjdk-17-jre-headless"
+        )
+    duck = Home(tmp_path_factory.mktemp("parity-duckdb") / "home")
+    spark = Home(tmp_path_factory.mktemp("parity-spark") / "home")
+    _load_and_build(duck, "embedded")
+    _load_and_build(spark, "spark")
+    return duck, spark
+
+
+def _manifest(home: Home) -> dict[str, Any]:
+    return json.loads((home.dbt_target / "manifest.json").read_text())
+
+
+def _marts(home: Home) -> dict[str, list[str]]:
+    """Every model in schema marts, with its primary key: the columns of its unique or
+    unique_combination_of_columns test."""
+    manifest = _manifest(home)
+    marts = {
+        uid: node["alias"] or node["name"]
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
+    keys: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        model = node.get("attached_node")
+        if node["resource_type"] != "test" or model not in marts or node["config"].get("where"):
+            continue
+        if meta.get("name") == "unique":
+            keys.setdefault(marts[model], [node["column_name"]])
+        elif meta.get("name") == "unique_combination_of_columns":
+            columns = (
+                meta["kwargs"].get("combination_of_columns")
+                or meta["kwargs"]["arguments"]["combination_of_columns"]
+            )
+            keys.setdefault(marts[model], list(columns))
+    return {name: keys.get(name, []) for name in sorted(marts.values())}
+
+
+def _duckdb_rows(home: Home, table: str) -> tuple[list[str], list[tuple]]:
+    con = duckdb.connect(str(home.published), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        rel = con.sql(f"select * from marts.{table}")
+        return rel.columns, rel.fetchall()
+    finally:
+        con.close()
+
+
+def _spark_rows(home: Home, table: str) -> tuple[list[str], list[tuple]]:
+    folder = home.root / "spark" / "warehouse" / "marts.db" / table
+    assert folder.is_dir(), f"Spark built no table marts.{table} ({folder})"
+    files = [str(p) for p in folder.rglob("*.parquet")]
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        if not files:
+            return [], []
+        rel = con.read_parquet(files)
+        return rel.columns, rel.fetchall()
+    finally:
+        con.close()
+
+
+def _normal(value: Any) -> Any:
+    """One value in a form both engines share: instants as naive UTC, decimals as floats, JSON text
+    parsed, lists as lists."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return _normal(json.loads(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normal(v) for v in value]
+    return value
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
+            return a is None and b is None
+        if math.isnan(float(a)) and math.isnan(float(b)):
+            return True
+        return math.isclose(float(a), float(b), rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _keyed(columns: list[str], rows: list[tuple], key: list[str]) -> dict[tuple, dict[str, Any]]:
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        record = {c: _normal(v) for c, v in zip(columns, row, strict=True)}
+        out[tuple(json.dumps(record[k], default=str) for k in key)] = record
+    return out
+
+
+def test_every_mart_is_built_on_both_targets(homes: tuple[Home, Home]) -> None:
+    duck, spark = homes
+    assert _marts(duck) == _marts(spark)
+    assert len(_marts(duck)) >= 25
+
+
+def test_every_mart_has_the_same_rows_on_spark(homes: tuple[Home, Home]) -> None:
+    duck, spark = homes
+    differences: list[str] = []
+    compared = 0
+    for table, key in _marts(duck).items():
+        d_columns, d_rows = _duckdb_rows(duck, table)
+        s_columns, s_rows = _spark_rows(spark, table)
+        if s_columns and set(d_columns) != set(s_columns):
+            differences.append(f"{table}: columns differ: {sorted(set(d_columns) ^ set(s_columns))}")
+            continue
+        if len(d_rows) != len(s_rows):
+            differences.append(f"{table}: {len(d_rows)} rows on DuckDB, {len(s_rows)} on Spark")
+            continue
+        assert key, f"marts.{table} has no uniqueness test: its primary key is unknown"
+        d_keyed, s_keyed = _keyed(d_columns, d_rows, key), _keyed(s_columns, s_rows, key)
+        assert len(d_keyed) == len(d_rows), f"{table}: key {key} is not unique"
+        if d_keyed.keys() != s_keyed.keys():
+            only = sorted(d_keyed.keys() ^ s_keyed.keys())[:3]
+            differences.append(f"{table}: keys differ, e.g. {only}")
+            continue
+        for k, d_row in d_keyed.items():
+            s_row = s_keyed[k]
+            for column in d_columns:
+                if column in PARITY_EXEMPT or _equal(d_row[column], s_row[column]):
+                    continue
+                differences.append(
+                    f"{table} {dict(zip(key, k, strict=True))} {column}: {d_row[column]!r} (DuckDB) != {s_row[column]!r} (Spark)"
+                )
+                break
+        compared += len(d_rows)
+    assert not differences, "\n".join(differences[:40])
+    assert compared > 1000  # the sample's marts hold a few thousand rows: this compared them, not nothing
+
+
+def test_raw_data_reached_spark_from_the_lake(homes: tuple[Home, Home]) -> None:
+    """The lake holds what dlt wrote as Parquet (one folder per raw table), and no row content."""
+    _, spark = homes
+    lake = spark.root / "lake" / "raw"
+    requests = list((lake / "litellm_requests").glob("*.parquet"))
+    assert requests, f"no Parquet files under {lake / 'litellm_requests'}"
+    con = duckdb.connect()
+    try:
+        count = con.read_parquet([str(p) for p in requests]).count("*").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    duck_count = _duckdb_rows(homes[0], "sessions")[1]
+    assert count >= len(duck_count) > 0
+    for path in lake.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"Paris is the capital" not in data and b'"messages"' not in data, path
