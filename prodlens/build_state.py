@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from prodlens.dbt_runner import read_manifest
 from prodlens.home import Home
 from prodlens.project import project_dir
 from prodlens.warehouse import connect
@@ -61,7 +62,7 @@ def record_unit_tests(home: Home) -> None:
     """After a successful build: record the project hash when that build ran every unit test of the
     manifest and all passed; otherwise leave the record as it was."""
     try:
-        manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+        manifest = read_manifest(home)
         results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
     except (OSError, ValueError, KeyError):
         return
@@ -161,7 +162,7 @@ def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
     if changed is None:
         return None
     try:
-        manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+        manifest = read_manifest(home)
     except (OSError, ValueError):
         return None
     declared = {

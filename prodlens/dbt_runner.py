@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from prodlens.home import Home
 from prodlens.project import project_dir
@@ -23,6 +25,13 @@ def dbt_env(home: Home) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
+
+
+def read_manifest(home: Home) -> dict[str, Any]:
+    """dbt's manifest.json from the last parse or build of this home (OSError or ValueError when there is
+    none or it is unreadable)."""
+    manifest: dict[str, Any] = json.loads((home.dbt_target / "manifest.json").read_text())
+    return manifest
 
 
 #: macros/tests/get_where_subquery.sql: `new_rows` tests the incremental models on the rows a run wrote

@@ -3,20 +3,13 @@ Python models through prodlens.python_models, then test those."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from prodlens import target
-from prodlens.dbt_runner import run_dbt
+from prodlens.dbt_runner import read_manifest, run_dbt
 from prodlens.home import Home
 from prodlens.lake import operation_args
 from prodlens.python_models import python_models, run_models
-
-
-def python_model_names(home: Home) -> list[str]:
-    """The Python models of the project, from the manifest of the last parse."""
-    manifest = json.loads((home.dbt_target / "manifest.json").read_text())
-    return [model.name for model in python_models(manifest)]
 
 
 def build_on_lake(home: Home, args: Sequence[str], *, quiet: bool) -> bool:
@@ -26,13 +19,14 @@ def build_on_lake(home: Home, args: Sequence[str], *, quiet: bool) -> bool:
     lake_args = operation_args(home, target.lake_url(home))
     if not run_dbt(home, ["run-operation", "create_lake_sources", "--args", lake_args], quiet=quiet):
         return False
-    names = python_model_names(home)
+    models = python_models(read_manifest(home))
+    names = [model.name for model in models]
     if not run_dbt(home, ["build", *args, "--exclude", *names], quiet=quiet):
         return False
     from pyspark.sql import SparkSession  # the session dbt-spark started in this process
 
     spark = SparkSession.builder.getOrCreate()
-    for relation in run_models(home, spark):
+    for relation in run_models(models, spark):
         if not quiet:
             print(f"python model {relation}: written by prodlens.python_models")
     return run_dbt(home, ["test", "--select", *names], quiet=quiet)

@@ -10,15 +10,11 @@ same code on every adapter: the model files and prodlens.stats."""
 
 from __future__ import annotations
 
-import json
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-from prodlens.home import Home
 
 
 @dataclass(frozen=True)
@@ -121,17 +117,16 @@ def _as_arrow(result: Any) -> Any:
     return pa.Table.from_pandas(result, preserve_index=False)
 
 
-def run_models(home: Home, spark: Any, *, started_at: datetime | None = None) -> Iterator[str]:
-    """Run every Python model of the last dbt parse of `home` against `spark`; yields each relation
-    written. Reads target/manifest.json, which the preceding `dbt build` wrote."""
+def run_models(models: list[PythonModel], spark: Any, *, started_at: datetime | None = None) -> Iterator[str]:
+    """Run `models` (python_models() of the manifest the preceding `dbt build` wrote) against `spark`,
+    in that order; yields each relation written."""
     import duckdb
 
-    manifest = json.loads(Path(home.dbt_target / "manifest.json").read_text())
     started = started_at or datetime.now(UTC)
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        for model in python_models(manifest):
+        for model in models:
             result = _load(model).model(StandIn(model, spark, con, started), con)
             table = _as_arrow(result)
             spark.createDataFrame(table).write.mode("overwrite").saveAsTable(model.relation)

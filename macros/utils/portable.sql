@@ -27,7 +27,7 @@
     {{ return(adapter.dispatch('epoch_seconds', 'prodlens')(ts)) }}
 {%- endmacro %}
 {% macro default__epoch_seconds(ts) -%}epoch({{ ts }}){%- endmacro %}
-{% macro spark__epoch_seconds(ts) -%}(unix_micros({{ ts }}) / 1000000.0){%- endmacro %}
+{% macro spark__epoch_seconds(ts) -%}(cast(unix_micros({{ ts }}) as double) / 1000000){%- endmacro %}
 
 
 {#- The timestamp `seconds` (a number, fractions kept) after 1970-01-01 UTC. -#}
@@ -60,15 +60,16 @@
 {%- endmacro %}
 
 
-{#- The exact (interpolated) percentile `fraction` of `expr`, as DuckDB's quantile_cont, over the rows
-    where `where` holds (an aggregate's filter clause). Spark interpolates as lower + (higher - lower) *
-    fraction in doubles, which leaves 380 as 379.99999999999994 where DuckDB gives 380: its result is
-    rounded to 9 decimals, far below the precision of any latency or duration. -#}
+{#- The exact (interpolated) percentile `fraction` of `expr` (linear interpolation between the closest
+    ranks, as scipy's default), over the rows where `where` holds (an aggregate's filter clause). Both
+    engines interpolate in doubles, which can leave 480 as 479.99999999999994, and not always the same
+    way: the result is rounded to 9 decimals, far below the precision of any latency or duration, so
+    that both engines give the same number and a hand-computed 480 is 480. -#}
 {% macro percentile_cont(expr, fraction, where=none) -%}
     {{ return(adapter.dispatch('percentile_cont', 'prodlens')(expr, fraction, where)) }}
 {%- endmacro %}
 {% macro default__percentile_cont(expr, fraction, where) -%}
-    quantile_cont({{ expr }}, {{ fraction }}){% if where %} filter (where {{ where }}){% endif %}
+    round(quantile_cont({{ expr }}, {{ fraction }}){% if where %} filter (where {{ where }}){% endif %}, 9)
 {%- endmacro %}
 {% macro spark__percentile_cont(expr, fraction, where) -%}
     round(percentile({{ expr }}, {{ fraction }}){% if where %} filter (where {{ where }}){% endif %}, 9)
@@ -154,28 +155,61 @@
 
 
 {#-
-    The materialization of the models that DuckDB builds incrementally (delete+insert on their key, with
-    the macros of macros/utils/incremental_requests.sql). dbt-spark's Parquet tables have neither delete
-    nor merge, so on Spark they are rebuilt as tables (docs/scale.md).
+    How the models that DuckDB builds incrementally (delete+insert on their key) are built per adapter.
+    `partition_by`: the model's day column when an incremental run recomputes whole days (every row of
+    every day from its first reprocessed day, as the daily marts do); none for the request- and
+    session-grain models, which replace single rows by key.
+    - DuckDB: incremental, delete+insert on the model's unique_key.
+    - Spark (Parquet, no delete nor merge): a day-grain model is incremental with insert_overwrite of the
+      day partitions it recomputes (dbt-spark overwrites them dynamically); a row-grain model is rebuilt
+      as a table on every run (docs/scale.md: merge needs Delta Lake).
+    The three macros are called together in a model's config():
+        materialized=incremental_materialization('event_date'),
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
 -#}
-{% macro incremental_materialization() -%}
-    {{ return(adapter.dispatch('incremental_materialization', 'prodlens')()) }}
+{% macro incremental_materialization(partition_by=none) -%}
+    {{ return(adapter.dispatch('incremental_materialization', 'prodlens')(partition_by)) }}
 {%- endmacro %}
-{% macro default__incremental_materialization() -%}{{ return('incremental') }}{%- endmacro %}
-{% macro spark__incremental_materialization() -%}{{ return('table') }}{%- endmacro %}
+{% macro default__incremental_materialization(partition_by) -%}{{ return('incremental') }}{%- endmacro %}
+{% macro spark__incremental_materialization(partition_by) -%}
+    {{ return('incremental' if partition_by else 'table') }}
+{%- endmacro %}
+
+{% macro incremental_strategy(partition_by=none) -%}
+    {{ return(adapter.dispatch('incremental_strategy', 'prodlens')(partition_by)) }}
+{%- endmacro %}
+{% macro default__incremental_strategy(partition_by) -%}{{ return('delete+insert') }}{%- endmacro %}
+{% macro spark__incremental_strategy(partition_by) -%}
+    {{ return('insert_overwrite' if partition_by else none) }}
+{%- endmacro %}
+
+{% macro incremental_partition_by(partition_by=none) -%}
+    {{ return(adapter.dispatch('incremental_partition_by', 'prodlens')(partition_by)) }}
+{%- endmacro %}
+{% macro default__incremental_partition_by(partition_by) -%}{{ return(none) }}{%- endmacro %}
+{% macro spark__incremental_partition_by(partition_by) -%}
+    {{ return([partition_by] if partition_by else none) }}
+{%- endmacro %}
 
 
 {#-
     dbt-spark's safe_cast, but a unit-test fixture value for an array column may be written as a list
     literal with quoted strings (`['a', 'b']`, as for DuckDB): dbt escapes the quotes as for a string
     literal before this cast and dbt-spark only strips the outer ones, so the quotes are restored and the
-    list becomes array(...). Everything else is dbt-spark's macro as it is.
+    list becomes array(...); unquoted items (`[p/a, p/b]`, which DuckDB casts from the string) are quoted
+    as strings. Everything else is dbt-spark's macro as it is.
 -#}
 {% macro spark__safe_cast(field, type) -%}
     {%- if field is string and cast_from_string_unsupported_for(type) -%}
         {%- set value = field.strip('"').strip("'").replace("\\'", "'") | trim -%}
         {%- if value.startswith('[') and value.endswith(']') and type.lower().startswith('array') -%}
-            {%- set value = 'array(' ~ value[1:-1] ~ ')' -%}
+            {%- set items = [] -%}
+            {%- for item in value[1:-1].split(',') if item | trim -%}
+                {%- set item = item | trim -%}
+                {%- do items.append(item if item[0] in ('"', "'") else "'" ~ item.replace("'", "\\'") ~ "'") -%}
+            {%- endfor -%}
+            {%- set value = 'array(' ~ items | join(', ') ~ ')' -%}
         {%- endif -%}
         cast({{ value }} as {{ type }})
     {%- else -%}

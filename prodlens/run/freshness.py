@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prodlens import build_state
-from prodlens.dbt_runner import run_dbt
+from prodlens.dbt_runner import read_manifest, run_dbt
 from prodlens.home import Home
 from prodlens.warehouse import connect, table_exists
 
@@ -97,7 +97,7 @@ def manifest_sources(home: Home, sources: list[str], vars_json: str) -> list[dic
     this project with these vars; None otherwise (then dbt itself must be asked)."""
     try:
         last = json.loads(build_state.state_path(home).read_text())
-        manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+        manifest = read_manifest(home)
     except (OSError, ValueError):
         return None
     if last.get("dbt_vars") != vars_json or last.get("project") != build_state.project_hash():

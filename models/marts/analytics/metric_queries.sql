@@ -17,7 +17,8 @@ final as (
     select
         'report_metrics_window' as query_name,
         'Every marts.report_metrics figure for one tenant, repository and date window.' as description,
-        ['tenant_id', 'repo_slug', 'since', 'until', 'policy_models'] as parameter_names,
+        {{ string_list_literal(["'tenant_id'", "'repo_slug'", "'since'", "'until'", "'policy_models'"]) }}
+            as parameter_names,
         '{{ report_window_sql | replace("'", "''") }}' as sql_text,
         '{{ invocation_id }}' as invocation_id,
         {{ analytics_run_started_at() }} as created_at

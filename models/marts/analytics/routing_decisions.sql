@@ -2,9 +2,10 @@
 -- same tokens would have cost on the baseline model.
 {{
     config(
-        materialized=incremental_materialization(),
+        materialized=incremental_materialization('event_date'),
         meta={'written_at': 'created_at'},
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
         unique_key=['tenant_id', 'event_date'],
     )
 }}
