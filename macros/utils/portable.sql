@@ -22,12 +22,18 @@
 {% macro spark__utc_timestamp(ts) -%}{{ ts }}{%- endmacro %}
 
 
-{#- Seconds since 1970-01-01 UTC of the timestamp `ts`, as a double (fractions of a second kept). -#}
-{% macro epoch_seconds(ts) -%}
-    {{ return(adapter.dispatch('epoch_seconds', 'prodlens')(ts)) }}
+{#- The seconds from timestamp `start` to `end`, as a double: the difference is taken in whole
+    microseconds first, so it is exact (a difference of two epoch seconds in doubles is off by up to a
+    quarter of a microsecond today, and not by the same amount on every engine). -#}
+{% macro seconds_between(start, end) -%}
+    {{ return(adapter.dispatch('seconds_between', 'prodlens')(start, end)) }}
 {%- endmacro %}
-{% macro default__epoch_seconds(ts) -%}epoch({{ ts }}){%- endmacro %}
-{% macro spark__epoch_seconds(ts) -%}(cast(unix_micros({{ ts }}) as double) / 1000000){%- endmacro %}
+{% macro default__seconds_between(start, end) -%}
+    (cast(epoch_us({{ end }}) - epoch_us({{ start }}) as double) / 1000000)
+{%- endmacro %}
+{% macro spark__seconds_between(start, end) -%}
+    (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
+{%- endmacro %}
 
 
 {#- The timestamp `seconds` (a number, fractions kept) after 1970-01-01 UTC. -#}

@@ -40,6 +40,7 @@ PARITY_EXEMPT = {
     "last_synced": "the moment of the GitHub load",
     "prices_version": "the moment the price catalogue was seeded",
     "_dlt_load_id": "dlt's load id is the moment of the load",
+    "load_id": "dlt's load id is the moment of the load",
     "invocation_id": "dbt's id of the build",
     "endpoint": "the sample GitHub server listens on a new port each load",
     "sql_text": "metric_queries holds the report SQL compiled for the target's own dialect",

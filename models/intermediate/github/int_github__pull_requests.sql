@@ -38,9 +38,7 @@ final as (
         pull_requests.is_draft,
         coalesce(reopens.reopen_count, 0) as reopen_count,
         coalesce(reopens.reopen_count, 0) > 0 as reopened,
-        (
-            {{ epoch_seconds('pull_requests.merged_at') }} - {{ epoch_seconds('pull_requests.created_at') }}
-        ) / 3600.0 as merge_hours,
+        {{ seconds_between('pull_requests.created_at', 'pull_requests.merged_at') }} / 3600.0 as merge_hours,
         (
             coalesce(pull_requests.author_type = 'Bot', false)
             or {{ is_bot_login('pull_requests.author_login') }}

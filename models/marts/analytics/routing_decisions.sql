@@ -282,7 +282,7 @@ final as (
                 and model_group is not null
                 and (model is null or usual_model is null or model <> usual_model)
                 and previous_status = 'error'
-                and {{ epoch_seconds(adapter.quote('timestamp')) }} - {{ epoch_seconds('previous_timestamp') }}
+                and {{ seconds_between('previous_timestamp', adapter.quote('timestamp')) }}
                 <= {{ number_var('fallback_window_seconds') }}
                 then 'fallback'
             when model_group is null or model_group = model or model_group = model_name then 'provider_preference'

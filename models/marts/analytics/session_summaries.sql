@@ -69,11 +69,10 @@ final as (
         ) as repo_slug,
         min({{ adapter.quote('timestamp') }}) as started_at,
         max({{ add_milliseconds(adapter.quote('timestamp'), 'coalesce(latency_ms, 0)') }}) as ended_at,
-        (
-            {{ epoch_seconds('max(' ~ add_milliseconds(adapter.quote('timestamp'), 'coalesce(latency_ms, 0)') ~ ')') }}
-            - {{ epoch_seconds('min(' ~ adapter.quote('timestamp') ~ ')') }}
-        ) / 60.0
-            as duration_minutes,
+        {{ seconds_between(
+            'min(' ~ adapter.quote('timestamp') ~ ')',
+            'max(' ~ add_milliseconds(adapter.quote('timestamp'), 'coalesce(latency_ms, 0)') ~ ')',
+        ) }} / 60.0 as duration_minutes,
         count(*) as request_count,
         {{ sorted_distinct_list('model') }} as models_used,
         count(distinct model) as model_count,
