@@ -16,7 +16,7 @@ from loaders.litellm_spendlogs import litellm_spendlogs
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
-from prodlens.ingest.traces import make_normaliser, remove_spill_dirs
+from prodlens.ingest.traces import known_rows, make_normaliser, remove_spill_dirs
 from prodlens.names import check_tenant_id
 from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.runlog import now, record_run
@@ -72,9 +72,10 @@ def load_spendlogs(
     started = now()
     home.ensure()
     counts = Counts()
+    known = known_rows(home)
 
     def normaliser() -> Normaliser:
-        return make_normaliser(home, started, tenant=tenant)
+        return make_normaliser(home, started, known=known, tenant=tenant)
 
     pipeline = make_pipeline(home, TRACES_PIPELINE)
     try:

@@ -11,9 +11,11 @@ from pathlib import Path
 from loaders.litellm import TracePass, litellm_traces
 from loaders.litellm.files import TraceFileError, discover
 from loaders.litellm.normalize import Counts, Normaliser
+from prodlens import target
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
 from prodlens.ingest import seen_files
+from prodlens.ingest.lake_keys import write_lake_keys
 from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
 from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN, check_repo_slug, check_tenant_id
 from prodlens.pipeline import make_pipeline, run_pipeline
@@ -54,7 +56,11 @@ def load_traces(
         return counts
     seen_files.forget(home)
     work = TracePass(
-        files, make_normaliser(home, started, repo=repo, tenant=tenant, expire_before=expire_before), progress
+        files,
+        make_normaliser(
+            home, started, known=known_rows(home), repo=repo, tenant=tenant, expire_before=expire_before
+        ),
+        progress,
     )
     pipeline = make_pipeline(home, TRACES_PIPELINE)
     try:
@@ -76,23 +82,33 @@ def load_traces(
     return counts
 
 
+def known_rows(home: Home) -> Path | None:
+    """The DuckDB file whose `raw` tables the normaliser deduplicates against: the working file, or on a
+    lake target a copy of the lake's key columns (prodlens.ingest.lake_keys). Call it before the dlt
+    pipeline runs: on a lake it reads through the pipeline's own SQL client."""
+    if target.uses_lake():
+        return write_lake_keys(home, home.spill_dir() / "lake-keys.duckdb")
+    return home.warehouse
+
+
 def make_normaliser(
     home: Home,
     loaded_at: datetime,
     *,
+    known: Path | None,
     repo: str | None = None,
     tenant: str | None = None,
     expire_before: datetime | None = None,
 ) -> Normaliser:
-    """The trace normaliser for a load into `home`: the names rules, dedup against the warehouse, spill
-    files inside the home."""
+    """The trace normaliser for a load into `home`: the names rules, dedup against `known`
+    (known_rows), spill files inside the home."""
     return Normaliser(
         default_repo=repo,
         default_tenant=tenant,
         repo_slug_pattern=REPO_SLUG_PATTERN,
         tenant_id_pattern=TENANT_ID_PATTERN,
         loaded_at=loaded_at,
-        warehouse=home.warehouse,
+        warehouse=known,
         expire_before=expire_before,
         spill_dir=home.spill_dir(),
     )

@@ -162,8 +162,9 @@ final as (
         ingested_at,
         _dlt_load_id as load_id,
         load_completed_at
-    -- dlt's merge keeps trace_hash unique in the raw table; the unique test on this model fails the build
-    -- should a table written outside dlt break that (deduplicating here cost a sort of every request)
+    -- the loader skips a trace_hash already loaded (against the working file, or on a lake target a copy
+    -- of the lake's keys) and dlt's merge backs that up; the unique test on this model fails the build
+    -- should a table written outside ProdLens break it (deduplicating here cost a sort of every request)
     from calls
 )
 
