@@ -34,6 +34,10 @@ def read_manifest(home: Home) -> dict[str, Any]:
     return manifest
 
 
+#: dbt's own default for dbt.log is debug: every statement's SQL, about a tenth of a scheduled run's time.
+#: Info keeps each node's start, result and errors; DBT_LOG_LEVEL_FILE=debug in the environment brings the SQL back.
+LOG_LEVEL_FILE = "info"
+
 #: macros/tests/get_where_subquery.sql: `new_rows` tests the incremental models on the rows a run wrote
 TEST_SCOPE = "PRODLENS_TEST_SCOPE"
 
@@ -50,6 +54,8 @@ def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_te
     os.environ.update(dbt_env(home))
     os.environ[TEST_SCOPE] = "new_rows" if new_rows_tests else "all"
     flags = ["--quiet"] if quiet else []
+    if "DBT_LOG_LEVEL_FILE" not in os.environ:
+        flags += ["--log-level-file", LOG_LEVEL_FILE]
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
     console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
     with console:  # dbt's console logger writes to the sys.stdout of the moment it is set up
