@@ -35,10 +35,10 @@ _DLT_SETTINGS = {
 }
 
 
-# DuckDB memory for dlt's loads (its default is 80% of RAM). dlt's merge de-duplicates the staged rows
-# with a window over all their columns; past this limit DuckDB spills content-free rows to a temp folder
-# beside the warehouse instead of growing. 1 GB keeps a 1M-line load in memory and under 1.5 GB in all.
-DLT_MEMORY_LIMIT = "1GB"
+# DuckDB memory for dlt's loads (its default is 80% of RAM): past it DuckDB spills content-free rows to a
+# temp folder beside the warehouse instead of growing. The trace loader's merge does not deduplicate again
+# (loaders/litellm), so 512 MB copies and merges a 1M-line load; the load peaked at ~830 MiB in all.
+DLT_MEMORY_LIMIT = "512MB"
 
 
 def _credentials(home: Home) -> DuckDbCredentials:

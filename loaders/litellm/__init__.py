@@ -5,18 +5,20 @@ source's dlt state, so they advance only when the load that carries them commits
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
-from dlt.common.schema.typing import TMergeDispositionDict
+from dlt.common.schema.typing import TDeleteInsertStrategyDict
 from dlt.extract import DltResource
 
-from loaders.litellm.files import Chunk, Cursor, TraceFile
+from loaders.litellm.files import Cursor, TraceFile
 from loaders.litellm.normalize import Counts, Normaliser
 
-MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
+# The normaliser already drops duplicates within the run (and against the completed loads), so dlt's merge
+# does not deduplicate the staged rows again (`deduplicated`: no row_number over every key, ~6 s at 1M rows);
+# it still deletes the rows the load replaces.
+MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
 class TracePass:
@@ -47,7 +49,8 @@ class TracePass:
             if trace_file.unchanged():
                 continue
             counts.files_changed += 1
-            for chunk in read_ahead(trace_file.chunks()):
+            # reading overlaps normalising: the normaliser's statement runs in a thread of its own
+            for chunk in trace_file.chunks():
                 self.normaliser.add(key, chunk.first_line, chunk.lines)
                 if self.progress is not None:
                     self.progress(counts, len(self.files))
@@ -58,16 +61,6 @@ class TracePass:
         self.cursors = {str(path): dict(cursors[str(path)]) for path in self.files if str(path) in cursors}
         self.normaliser.finish()
         self.done = True
-
-
-def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-    """The chunks of `chunks`, the next one read in a background thread while the caller normalises
-    the current one (reading releases the GIL, and so does DuckDB)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="prodlens-read") as reader:
-        upcoming = reader.submit(next, chunks, None)
-        while (chunk := upcoming.result()) is not None:
-            upcoming = reader.submit(next, chunks, None)
-            yield chunk
 
 
 @dlt.source(name="litellm", max_table_nesting=0)

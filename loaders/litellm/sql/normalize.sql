@@ -1,10 +1,12 @@
 -- Normalise one batch of trace lines into ProdLens request rows, in one vectorised pass.
--- Input relation `batch(source_file, source_line, source_item, line)` (source_item: the 1-based position
+-- Input relation `batch(source_file, source_line, source_item, line, block)` (source_item: the 1-based position
 -- of an OpenTelemetry span, record or data point within its line, null for other lines); parameters $structure (the whitelist of
 -- fields, see fields.py), $default_repo, $default_tenant, $repo_slug_pattern and $tenant_id_pattern (the repository-slug and tenant-id rules,
 -- prodlens/names.py).
 -- Output: one row per input line, `reject_reason` null for usable rows. Only whitelisted fields are
--- extracted, so prompt and response content never leaves this query.
+-- extracted, so prompt and response content never leaves this query: a rejected line leaves it as its
+-- content-free dead letter (`dead_letter`, made by pl_dead_letter, privacy.dead_letter_text), every other
+-- line not at all. Input column `block`: the line still ends with its newline (trimmed for the dead letter).
 --
 -- Speed: a line is parsed twice (json_valid, json_transform), and every leaf is cast to a number or
 -- parsed as a time once, in a column of its own (`numbers`, `times`), which the macros then reuse:
@@ -17,6 +19,7 @@ src as (
         source_line,
         source_item,
         line,
+        block,
         json_valid(line) as is_json,
     from batch
 ),
@@ -35,6 +38,8 @@ extracted as (
         source_file,
         source_line,
         source_item,
+        line,
+        block,
         is_json,
         json_kind,
         case when json_kind = 'OBJECT' then json_transform(line, $structure) end as j,
@@ -46,6 +51,8 @@ fields as (
         source_file,
         source_line,
         source_item,
+        line,
+        block,
         is_json,
         json_kind,
         j.metadata as md,
@@ -156,6 +163,8 @@ raw_values as (
         source_file,
         source_line,
         source_item,
+        line,
+        block,
         is_json,
         json_kind,
         j,
@@ -361,6 +370,8 @@ normalised as (
         source_file,
         source_line,
         source_item,
+        line,
+        block,
         case
             when not is_json then 'invalid JSON'
             when json_kind <> 'OBJECT' then 'JSON is not an object (' || lower(json_kind) || ')'
@@ -518,7 +529,12 @@ scrubbed as (
 
 final as (
     select
-        *,
+        * exclude (line, block),
+        -- a rejected line's content-free dead letter; its tenant is not kept when it breaks the rule
+        case
+            when reject_reason is not null
+                then pl_dead_letter(rtrim(line, case when block then chr(13) || chr(10) else chr(13) end))
+        end as dead_letter,
         tokens_in + tokens_out as total_tokens,
         -- always within the tenant: another tenant's equal ids are not duplicates (see col_trace_hash)
         case
