@@ -11,8 +11,11 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.litellm.normalize import Normaliser
 from prodlens.home import Home
+from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
+from tests.traces.helpers import LOADED_AT
 
 CONTENT_FIELDS = [
     "messages",
@@ -143,3 +146,46 @@ def test_no_marker_anywhere_under_home(home: Home, tmp_path: Path) -> None:
         assert not leaked, f"{path} contains {leaked[:3]}"
     for m in markers:
         assert m not in out + build.stdout + build.stderr
+
+
+def test_the_staged_rows_on_disk_hold_no_content(tmp_path: Path) -> None:
+    """While a load runs, its normalised rows and the dead letters made inside the normalise statement
+    live in a DuckDB file in the spill folder: neither holds a planted marker (the test above sees the
+    folder only after the load removed it)."""
+    usable, markers = planted(1)
+    rejected, more = planted(2)
+    rejected["prompt_tokens"] = -5
+    markers += more
+    truncated = json.dumps(planted(3)[0])[:900]
+    markers += [m for m in planted(3)[1] if m in truncated]
+    spill = tmp_path / "spill"
+    n = Normaliser(
+        default_repo=None,
+        default_tenant=None,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=LOADED_AT,
+        spill_dir=spill,
+    )
+    try:
+        n.add(
+            "/logs/priv.jsonl",
+            1,
+            [json.dumps(usable).encode(), json.dumps(rejected).encode(), truncated.encode()],
+        )
+        n._statement.close()  # the statement has written every row, before finish() drops the rejected ones
+        n.con.execute("checkpoint")
+        markers_found, control, dead_letters = n.con.execute(
+            "select count(*) filter (where contains(cast(r as varchar), 'MARKER-')), "
+            f"count(*) filter (where contains(lower(cast(r as varchar)), '{CONTROL.lower()}')), "
+            "count(dead_letter) from staged as r"
+        ).fetchone()
+        files = [p for p in spill.rglob("*") if p.is_file()]
+        assert [p.name for p in files if p.suffix == ".duckdb"] == ["staged.duckdb"]
+        for path in files:
+            data = path.read_bytes()
+            assert not [m for m in markers if m.encode() in data], path
+    finally:
+        n.close()
+    # the control value (a kept field) is staged for both parsed lines: the scan sees what is stored
+    assert (markers_found, control, dead_letters) == (0, 2, 2)
