@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
@@ -15,6 +16,18 @@ from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 LOADED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def new_normaliser(*, repo: str | None = None, tenant: str | None = None, **options: Any) -> Normaliser:
+    """A Normaliser with the product's names rules, loading at LOADED_AT (`options`: warehouse, spill_dir, ...)."""
+    return Normaliser(
+        default_repo=repo,
+        default_tenant=tenant,
+        repo_slug_pattern=REPO_SLUG_PATTERN,
+        tenant_id_pattern=TENANT_ID_PATTERN,
+        loaded_at=LOADED_AT,
+        **options,
+    )
+
+
 def normalise(
     records: list[dict | str | bytes], *, repo: str | None = None, tenant: str | None = None
 ) -> tuple[list[dict], list[dict], Counts]:
@@ -22,13 +35,7 @@ def normalise(
     lines = [
         r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in records
     ]
-    n = Normaliser(
-        default_repo=repo,
-        default_tenant=tenant,
-        repo_slug_pattern=REPO_SLUG_PATTERN,
-        tenant_id_pattern=TENANT_ID_PATTERN,
-        loaded_at=LOADED_AT,
-    )
+    n = new_normaliser(repo=repo, tenant=tenant)
     try:
         n.add("/logs/test.jsonl", 1, lines)
         n.finish()

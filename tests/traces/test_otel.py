@@ -16,12 +16,11 @@ from opentelemetry.sdk.metrics.export import AggregationTemporality
 
 from loaders.litellm import otel
 from loaders.litellm.files import Cursor, TraceFile
-from loaders.litellm.normalize import Counts, Normaliser
+from loaders.litellm.normalize import Counts
 from loaders.litellm.privacy import dead_letter_text, skeleton
 from prodlens.home import Home
-from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.conftest import prodlens, query
-from tests.traces.helpers import LOADED_AT, assert_nowhere
+from tests.traces.helpers import assert_nowhere, new_normaliser
 from tests.traces.otel_producers import (
     Markers,
     claude_code_logs,
@@ -56,13 +55,7 @@ def normalise_files(
     *paths: Path, tenant: str | None = None
 ) -> tuple[list[dict], list[dict], list[dict], Counts]:
     """(request rows, agent events, dead letters, counts) of files read as `prodlens load traces` reads them."""
-    n = Normaliser(
-        default_repo=None,
-        default_tenant=tenant,
-        repo_slug_pattern=REPO_SLUG_PATTERN,
-        tenant_id_pattern=TENANT_ID_PATTERN,
-        loaded_at=LOADED_AT,
-    )
+    n = new_normaliser(tenant=tenant)
     try:
         for path in paths:
             trace_file = TraceFile(path, Cursor())
@@ -133,14 +126,7 @@ def test_a_child_span_read_after_its_parent_in_another_run_is_part_of_the_parent
         con.execute("create table raw.litellm_requests as select * from rows")
     later = tmp_path / "child.jsonl"
     later.write_text(child + "\n")
-    n = Normaliser(
-        default_repo=None,
-        default_tenant=None,
-        repo_slug_pattern=REPO_SLUG_PATTERN,
-        tenant_id_pattern=TENANT_ID_PATTERN,
-        loaded_at=LOADED_AT,
-        warehouse=warehouse,
-    )
+    n = new_normaliser(warehouse=warehouse)
     try:
         for chunk in TraceFile(later, Cursor()).chunks():
             n.add(str(later), chunk.first_line, chunk.lines)

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.litellm.normalize import Normaliser
 from prodlens.home import Home
-from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
 from tests.conftest import BUILD_SESSIONS, prodlens, query, write_jsonl
-from tests.traces.helpers import LOADED_AT
+from tests.traces.helpers import new_normaliser
 
 CONTENT_FIELDS = [
     "messages",
@@ -159,14 +157,7 @@ def test_the_staged_rows_on_disk_hold_no_content(tmp_path: Path) -> None:
     truncated = json.dumps(planted(3)[0])[:900]
     markers += [m for m in planted(3)[1] if m in truncated]
     spill = tmp_path / "spill"
-    n = Normaliser(
-        default_repo=None,
-        default_tenant=None,
-        repo_slug_pattern=REPO_SLUG_PATTERN,
-        tenant_id_pattern=TENANT_ID_PATTERN,
-        loaded_at=LOADED_AT,
-        spill_dir=spill,
-    )
+    n = new_normaliser(spill_dir=spill)
     try:
         n.add(
             "/logs/priv.jsonl",

@@ -10,10 +10,8 @@ import pyarrow as pa
 import pytest
 
 from loaders.litellm.files import LineBlock
-from loaders.litellm.normalize import Normaliser
 from loaders.litellm.privacy import dead_letter_text
-from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN
-from tests.traces.helpers import LOADED_AT, normalise, one
+from tests.traces.helpers import new_normaliser, normalise, one
 
 T0 = "2025-10-12T19:00:00Z"
 
@@ -541,13 +539,7 @@ def test_lines_of_many_small_files_share_one_query_and_keep_their_files() -> Non
     """The lines of small files go through the run's one normalise statement; rows and dead letters keep
     their own file and line even when the line numbers repeat across files, and raw text is trimmed per
     origin."""
-    n = Normaliser(
-        default_repo=None,
-        default_tenant=None,
-        repo_slug_pattern=REPO_SLUG_PATTERN,
-        tenant_id_pattern=TENANT_ID_PATTERN,
-        loaded_at=LOADED_AT,
-    )
+    n = new_normaliser()
     queries: list[str] = []
     n.con = n._statement._con = _Recording(n.con, queries)
     try:
