@@ -18,6 +18,12 @@ class DatabaseLocked(UserError):
     exit_code = 3
 
 
+class PendingPackageStuck(UserError):
+    """A pending dlt load package fails every time it is retried (e.g. a schema-contract violation)."""
+
+    exit_code = 11
+
+
 class RateLimited(UserError):
     """GitHub's rate limit stopped a load; what was loaded is kept and the next run resumes."""
 

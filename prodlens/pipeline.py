@@ -14,7 +14,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract import DltResource, DltSource
 
 from prodlens import target
-from prodlens.errors import UserError
+from prodlens.errors import PendingPackageStuck
 from prodlens.home import Home
 from prodlens.warehouse import is_lock_error, lock_error
 
@@ -36,8 +36,9 @@ _DLT_SETTINGS = {
 
 
 # DuckDB memory for dlt's loads (its default is 80% of RAM): past it DuckDB spills content-free rows to a
-# temp folder beside the warehouse instead of growing. The trace loader's merge does not deduplicate again
-# (loaders/litellm), so 512 MB copies and merges a 1M-line load; the load peaked at ~830 MiB in all.
+# temp folder beside the warehouse instead of growing. dlt's merge de-duplicates the staged rows with a
+# window over all their columns. At 1M lines with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s
+# and a peak of 819 MiB for the whole load; 1 GB, 51.7 s and 1,180 MiB (issue 13 asks for at most 1 GB).
 DLT_MEMORY_LIMIT = "512MB"
 
 
@@ -78,12 +79,6 @@ def make_pipeline(home: Home, name: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=name, pipelines_dir=str(home.dlt_dir), destination=destination, dataset_name=RAW_DATASET
     )
-
-
-class PendingPackageStuck(UserError):
-    """A pending dlt load package fails every time it is retried (e.g. a schema-contract violation)."""
-
-    exit_code = 11
 
 
 def recovery_command(home: Home, pipeline_name: str) -> str:

@@ -1,4 +1,7 @@
-"""`prodlens load traces`: discover files, run the dlt pipeline, record the run, report counts."""
+"""`prodlens load traces`: discover files, run the dlt pipeline, record the run, report counts.
+
+dlt is imported only past the check that some file changed: a scheduled run with nothing new does not
+pay its import."""
 
 from __future__ import annotations
 
@@ -8,17 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from loaders.litellm import TracePass, litellm_traces
 from loaders.litellm.files import TraceFileError, discover
 from loaders.litellm.normalize import Counts, Normaliser
 from prodlens import target
 from prodlens.errors import UserError, as_user_error
 from prodlens.home import Home
 from prodlens.ingest import seen_files
-from prodlens.ingest.lake_keys import write_lake_keys
-from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
 from prodlens.names import REPO_SLUG_PATTERN, TENANT_ID_PATTERN, check_repo_slug, check_tenant_id
-from prodlens.pipeline import make_pipeline, run_pipeline
 from prodlens.processes import alive
 from prodlens.runlog import now, record_run
 
@@ -54,6 +53,10 @@ def load_traces(
             status="success",
         )
         return counts
+    from loaders.litellm import TracePass, litellm_traces
+    from prodlens.ingest.tables import TRACES_PIPELINE, ensure_raw_tables
+    from prodlens.pipeline import make_pipeline, run_pipeline
+
     seen_files.forget(home)
     work = TracePass(
         files,
@@ -87,6 +90,8 @@ def known_rows(home: Home) -> Path | None:
     lake target a copy of the lake's key columns (prodlens.ingest.lake_keys). Call it before the dlt
     pipeline runs: on a lake it reads through the pipeline's own SQL client."""
     if target.uses_lake():
+        from prodlens.ingest.lake_keys import write_lake_keys
+
         return write_lake_keys(home, home.spill_dir() / "lake-keys.duckdb")
     return home.warehouse
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from prodlens.errors import UserError, as_user_error
+from prodlens.errors import PendingPackageStuck, UserError, as_user_error
 from prodlens.home import Home
 from prodlens.run.config import RunConfig
 from prodlens.run.progress import Reporter
@@ -117,8 +117,6 @@ class RunReport:
 # ---------------------------------------------------------------------------------------------- steps
 def step_load(ctx: RunContext) -> Outcome:
     """Load every configured source; a failing source does not stop the others, but fails the step."""
-    from prodlens.pipeline import PendingPackageStuck
-
     outcome = Outcome(line="")
     lines: list[str] = []
     failures: list[str] = []

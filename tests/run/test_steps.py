@@ -12,9 +12,8 @@ import pytest
 import prodlens.run.steps as steps
 import prodlens.runlog as runlog
 from prodlens.build import failed_nodes
-from prodlens.errors import DatabaseLocked, UserError
+from prodlens.errors import DatabaseLocked, PendingPackageStuck, UserError
 from prodlens.home import Home
-from prodlens.pipeline import PendingPackageStuck
 from prodlens.run.config import FreshnessConfig, GithubConfig, RunConfig, TracesConfig
 from prodlens.run.freshness import SourceFreshness
 from prodlens.run.progress import Reporter

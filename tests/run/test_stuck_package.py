@@ -12,8 +12,9 @@ import dlt
 import duckdb
 import pytest
 
+from prodlens.errors import PendingPackageStuck
 from prodlens.home import Home
-from prodlens.pipeline import PendingPackageStuck, make_pipeline, recovery_command, run_pipeline
+from prodlens.pipeline import make_pipeline, recovery_command, run_pipeline
 
 NAME = "contract_demo"
 

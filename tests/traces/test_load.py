@@ -362,6 +362,7 @@ def test_a_load_where_no_file_changed_skips_dlt_and_is_still_recorded(home: Home
 def test_the_unchanged_files_record_is_dropped_before_dlt_runs(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from prodlens import pipeline
     from prodlens.ingest import seen_files, traces
 
     log = write_jsonl(tmp_path / "proxy.jsonl", [rec(1)])
@@ -373,7 +374,7 @@ def test_the_unchanged_files_record_is_dropped_before_dlt_runs(
     def killed(*args: object) -> None:
         raise KeyboardInterrupt  # the load dies midway; dlt may have left a package pending
 
-    monkeypatch.setattr(traces, "run_pipeline", killed)
+    monkeypatch.setattr(pipeline, "run_pipeline", killed)  # load_traces imports it when some file changed
     with pytest.raises(KeyboardInterrupt):
         traces.load_traces(home, [str(log)])
     assert not seen_files.record_path(home).exists()  # so the next load runs dlt and finishes it
