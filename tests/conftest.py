@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,14 @@ def write_jsonl(path: Path, records: list[dict | str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
     return path
+
+
+def not_null_columns(test_node: dict[str, Any]) -> set[str]:
+    """The columns a data test node of manifest.json holds non-null: a `not_null` test's column, or the
+    `not_null` list of a model's `column_values` test (macros/tests/column_values.sql)."""
+    meta = test_node.get("test_metadata") or {}
+    if meta.get("name") == "not_null" and test_node.get("column_name"):
+        return {test_node["column_name"]}
+    if meta.get("name") == "column_values":
+        return set(meta["kwargs"].get("not_null") or ())
+    return set()

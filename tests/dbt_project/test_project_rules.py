@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.conftest import not_null_columns
 from tests.report.demo_run import DemoRun, shared_demo
 
 FANOUT_THRESHOLD = 3
@@ -119,10 +120,9 @@ def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
         if not target:
             continue
         column = node.get("column_name")
+        not_null[target] |= not_null_columns(node)
         if meta.get("name") == "unique" and column:
             unique[target].add(column)
-        elif meta.get("name") == "not_null" and column:
-            not_null[target].add(column)
         elif meta.get("name") == "unique_combination_of_columns":
             combination.add(target)
     found = [

@@ -27,7 +27,7 @@ import pytest
 
 from prodlens.home import Home
 from prodlens.project import sample_data_dir
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, not_null_columns
 
 #: columns that differ between the two builds by construction, not by the data, with the reason
 PARITY_EXEMPT = {
@@ -131,9 +131,8 @@ def _marts(home: Home) -> dict[str, list[str]]:
         model = node.get("attached_node")
         if node["resource_type"] != "test" or model not in marts or node["config"].get("where"):
             continue
-        if meta.get("name") == "not_null":
-            not_null.setdefault(marts[model], set()).add(node["column_name"])
-        elif meta.get("name") == "unique":
+        not_null.setdefault(marts[model], set()).update(not_null_columns(node))
+        if meta.get("name") == "unique":
             candidates.setdefault(marts[model], []).append([node["column_name"]])
         elif meta.get("name") == "unique_combination_of_columns":
             columns = (
