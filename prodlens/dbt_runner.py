@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from prodlens.home import Home
@@ -14,10 +16,12 @@ from prodlens.project import project_dir
 
 
 def dbt_env(home: Home) -> dict[str, str]:
-    """Environment that points profiles.yml at this home (absolute paths, so the cwd does not matter)."""
+    """Environment that points profiles.yml at this home. dbt runs in the home folder (`in_home`) and the
+    working file is named relative to it, so the profile is the same for every home and dbt's saved
+    partial parse of one home serves the next (`shared_partial_parse`)."""
     return {
         "PRODLENS_HOME": str(home.root),
-        "PRODLENS_WAREHOUSE": str(home.warehouse),
+        "PRODLENS_WAREHOUSE": home.warehouse.name,
         "DBT_PROFILES_DIR": str(project_dir()),
         "DBT_PROJECT_DIR": str(project_dir()),
         "DBT_TARGET_PATH": str(home.dbt_target),
@@ -42,6 +46,62 @@ LOG_LEVEL_FILE = "info"
 TEST_SCOPE = "PRODLENS_TEST_SCOPE"
 
 
+#: dbt's saved parse of the project, in each home's target folder
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def partial_parse_cache() -> Path:
+    """Where the newest partial parse of any home is kept: $XDG_CACHE_HOME/prodlens (~/.cache/prodlens)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "prodlens" / PARTIAL_PARSE
+
+
+@contextlib.contextmanager
+def shared_partial_parse(home: Home) -> Iterator[None]:
+    """A home without a partial parse of its own starts from the newest one any home saved, and a parse
+    this invocation saved becomes the newest. A full parse of the project costs ~7 s; dbt checks a saved
+    parse against the project files, vars, profile and dbt version, and parses afresh whatever differs, so
+    a stale cache costs only the parse it would have made anyway. Copies go through a temporary file and
+    os.replace: concurrent homes never read half a file. A cache that cannot be read or written is skipped."""
+    saved = home.dbt_target / PARTIAL_PARSE
+    cache = partial_parse_cache()
+    if not saved.exists() and cache.exists():
+        with contextlib.suppress(OSError):
+            _copy_atomically(cache, saved)
+    before = _mtime(saved)
+    try:
+        yield
+    finally:
+        if saved.exists() and _mtime(saved) != before:
+            with contextlib.suppress(OSError):
+                _copy_atomically(saved, cache)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _copy_atomically(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, destination)
+
+
+@contextlib.contextmanager
+def in_home(home: Home) -> Iterator[None]:
+    """Run in the home folder (profiles.yml names the working file relative to it), then return."""
+    previous = Path.cwd()
+    os.chdir(home.root)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
 def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
     """Run one dbt command in-process; True when it succeeded (models built and tests passed).
 
@@ -58,7 +118,8 @@ def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_te
         flags += ["--log-level-file", LOG_LEVEL_FILE]
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
     console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
-    with console:  # dbt's console logger writes to the sys.stdout of the moment it is set up
+    # dbt's console logger writes to the sys.stdout of the moment it is set up
+    with console, in_home(home), shared_partial_parse(home):
         result = dbtRunner().invoke(cli_args)
     if result.exception is not None and not quiet:
         print(f"dbt failed: {result.exception}")

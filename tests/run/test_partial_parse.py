@@ -1,0 +1,66 @@
+"""dbt's partial parse is shared between homes (prodlens.dbt_runner.shared_partial_parse): a new home
+starts from the newest parse any home saved instead of parsing the whole project again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prodlens.dbt_runner import PARTIAL_PARSE
+from prodlens.home import Home
+from tests.conftest import REPO_ROOT
+
+PARSE = (
+    "import sys; from prodlens.dbt_runner import run_dbt; from prodlens.home import Home; "
+    "sys.exit(0 if run_dbt(Home.from_env(), ['parse', *sys.argv[1:]], quiet=True) else 1)"
+)
+FULL_PARSE = "Unable to do partial parsing"
+
+
+def parse(home: Home, cache: Path, *args: str) -> str:
+    """`dbt parse` in `home` through prodlens (cwd elsewhere); the lines dbt logged for this parse."""
+    log = home.dbt_logs / "dbt.log"
+    start = log.stat().st_size if log.exists() else 0
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PRODLENS_HOME": str(home.root), "XDG_CACHE_HOME": str(cache)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with log.open() as f:
+        f.seek(start)
+        return f.read()
+
+
+def test_a_new_home_starts_from_the_last_homes_parse(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, second = Home(tmp_path / "first"), Home(tmp_path / "second")
+
+    logged = parse(first, cache)
+    assert "saved manifest not found" in logged  # nothing to start from
+    cached = cache / "prodlens" / PARTIAL_PARSE
+    assert cached.read_bytes() == (first.dbt_target / PARTIAL_PARSE).read_bytes()
+
+    logged = parse(second, cache)
+    assert FULL_PARSE not in logged, logged  # the profile names the file relative to the home
+    assert (second.dbt_target / PARTIAL_PARSE).exists()
+
+    # other vars: dbt itself rejects the saved parse and parses afresh, and that parse is the newest
+    logged = parse(second, cache, "--vars", '{"include_bots": true}')
+    assert "config vars, config profile, or config target have changed" in logged
+    assert cached.read_bytes() == (second.dbt_target / PARTIAL_PARSE).read_bytes()
+
+
+def test_an_unusable_cache_is_passed_over(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (cache / "prodlens").mkdir(parents=True)
+    (cache / "prodlens" / PARTIAL_PARSE).write_bytes(b"not a msgpack file")
+    home = Home(tmp_path / "home")
+
+    parse(home, cache)  # dbt rejects the broken copy (logged at debug level) and parses afresh
+    assert (home.dbt_target / PARTIAL_PARSE).read_bytes() != b"not a msgpack file"
+    assert (cache / "prodlens" / PARTIAL_PARSE).read_bytes() == (home.dbt_target / PARTIAL_PARSE).read_bytes()
