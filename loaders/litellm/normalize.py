@@ -121,7 +121,7 @@ class Normaliser:
         self._new_events: pa.Table | None = None
         self._otel_defaults = otel.Defaults(tenant=default_tenant, tenant_pattern=tenant_id_pattern)
         self._statement = StreamingStatement(
-            self.con, f"create table staged as {self.query}", self.params, LINE_SCHEMA
+            self.con, f"create table staged as {self.query}", self.params, LINE_SCHEMA, name="normalise"
         )
 
     def _attach_existing(self) -> bool:
@@ -210,8 +210,9 @@ class Normaliser:
                 ]
             )
         if rows:
-            used = pc.sum(pc.binary_length(batch["line"])).as_py() or 0
-            self._make_room(pc.max(pc.binary_length(batch["line"])).as_py() or 0)
+            lengths = pc.binary_length(batch["line"])
+            used = pc.sum(lengths).as_py() or 0
+            self._make_room(pc.max(lengths).as_py() or 0)
             if 2 * used < batch["line"].get_total_buffer_size():
                 # a few lines of a big read buffer (a small gzip file): copy them out, not hold the buffer
                 batch = batch.take(pa.array(np.arange(rows)))

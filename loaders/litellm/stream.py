@@ -36,8 +36,10 @@ class StreamingStatement:
         *,
         max_queued: int = 2,
         scan_rows: int = 2048,
+        name: str = "statement",
     ) -> None:
         self._con = con
+        self._name = name  # names the thread and the errors: what the statement does
         self._sql = sql
         self._params = dict(params)
         self._schema = schema
@@ -84,7 +86,7 @@ class StreamingStatement:
         if self._done:
             raise RuntimeError("the statement has already finished; no more rows can be added")
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="prodlens-normalise", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"prodlens-{self._name}", daemon=True)
             self._thread.start()
 
     def _end_input(self) -> None:
@@ -108,7 +110,7 @@ class StreamingStatement:
         if self._error is not None:
             raise self._error
         if self._thread is not None and not self._thread.is_alive() and not self._done:
-            raise RuntimeError("the normalise statement stopped before its input ended")
+            raise RuntimeError(f"the {self._name} statement stopped before its input ended")
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         while (table := self._queue.get()) is not _END:

@@ -66,9 +66,12 @@ def test_a_failing_statement_is_raised_to_the_caller_not_hung_on() -> None:
 
 def test_cancel_stops_a_statement_whose_input_ended_in_an_error() -> None:
     con = duckdb.connect()
-    statement = StreamingStatement(con, "create table t as select * from batch", {}, SCHEMA, max_queued=1)
+    statement = StreamingStatement(
+        con, "create table t as select * from batch", {}, SCHEMA, max_queued=1, name="copy"
+    )
     statement.put(_table(0, 10))
+    assert [t for t in threading.enumerate() if t.name == "prodlens-copy" and t.is_alive()]
     statement.cancel()  # the reader failed: no end of input, yet nothing waits forever
-    assert not [t for t in threading.enumerate() if t.name == "prodlens-normalise" and t.is_alive()]
+    assert not [t for t in threading.enumerate() if t.name == "prodlens-copy" and t.is_alive()]
     with pytest.raises(RuntimeError, match="already finished"):
         statement.put(_table(10, 10))
