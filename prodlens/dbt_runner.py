@@ -59,7 +59,7 @@ def partial_parse_cache() -> Path:
 @contextlib.contextmanager
 def shared_partial_parse(home: Home) -> Iterator[None]:
     """A home without a partial parse of its own starts from the newest one any home saved, and a parse
-    this invocation saved becomes the newest. A full parse of the project costs ~7 s; dbt checks a saved
+    this invocation saved becomes the newest. A full parse of the project costs ~5 s; dbt checks a saved
     parse against the project files, vars, profile and dbt version, and parses afresh whatever differs, so
     a stale cache costs only the parse it would have made anyway. Copies go through a temporary file and
     os.replace: concurrent homes never read half a file. A cache that cannot be read or written is skipped."""
