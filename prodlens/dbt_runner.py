@@ -102,6 +102,22 @@ def in_home(home: Home) -> Iterator[None]:
         os.chdir(previous)
 
 
+def release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps for the process. It reuses that instance for as long as the
+    profile's credentials stay equal, and the profile names the working file relative to the home: a later
+    dbt run in this process for another home would otherwise read and write this home's file. Closing it
+    also frees the file for other processes once dbt is done."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter only
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()
+
+
 def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
     """Run one dbt command in-process; True when it succeeded (models built and tests passed).
 
@@ -119,8 +135,11 @@ def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_te
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
     console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
     # dbt's console logger writes to the sys.stdout of the moment it is set up
-    with console, in_home(home), shared_partial_parse(home):
-        result = dbtRunner().invoke(cli_args)
+    try:
+        with console, in_home(home), shared_partial_parse(home):
+            result = dbtRunner().invoke(cli_args)
+    finally:
+        release_duckdb()
     if result.exception is not None and not quiet:
         print(f"dbt failed: {result.exception}")
     return bool(result.success)

@@ -1,5 +1,6 @@
-"""dbt's partial parse is shared between homes (prodlens.dbt_runner.shared_partial_parse): a new home
-starts from the newest parse any home saved instead of parsing the whole project again."""
+"""dbt in many homes: a new home starts from the newest partial parse any home saved instead of parsing
+the whole project again (prodlens.dbt_runner.shared_partial_parse), and dbt runs for two homes in one
+process write each its own working file (prodlens.dbt_runner.release_duckdb)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import duckdb
 
 from prodlens.dbt_runner import PARTIAL_PARSE
 from prodlens.home import Home
@@ -64,3 +67,42 @@ def test_an_unusable_cache_is_passed_over(tmp_path: Path) -> None:
     parse(home, cache)  # dbt rejects the broken copy (logged at debug level) and parses afresh
     assert (home.dbt_target / PARTIAL_PARSE).read_bytes() != b"not a msgpack file"
     assert (cache / "prodlens" / PARTIAL_PARSE).read_bytes() == (home.dbt_target / PARTIAL_PARSE).read_bytes()
+
+
+TWO_HOMES = """
+import sys
+from pathlib import Path
+from prodlens.dbt_runner import run_dbt
+from prodlens.home import Home
+first, second = Home(Path(sys.argv[1])), Home(Path(sys.argv[2]))
+ok = run_dbt(first, ["seed", "--select", "bot_logins"], quiet=True)
+ok = ok and run_dbt(second, ["seed", "--select", "tenant_repositories"], quiet=True)
+sys.exit(0 if ok else 1)
+"""
+
+
+def test_dbt_runs_for_two_homes_in_one_process_write_each_its_own_file(tmp_path: Path) -> None:
+    # the profile names the working file relative to the home, so dbt-duckdb's per-process instance must
+    # not outlive a run: the second home's seed would land in the first home's file
+    first, second = Home(tmp_path / "first"), Home(tmp_path / "second")
+    proc = subprocess.run(
+        [sys.executable, "-c", TWO_HOMES, str(first.root), str(second.root)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def seeds(home: Home) -> set[str]:
+        con = duckdb.connect(str(home.warehouse))  # read-write: the process before let the file go
+        try:
+            rows = con.execute(
+                "select table_name from information_schema.tables where table_schema = 'seeds'"
+            )
+            return {name for (name,) in rows.fetchall()}
+        finally:
+            con.close()
+
+    assert seeds(first) == {"bot_logins"}
+    assert seeds(second) == {"tenant_repositories"}
