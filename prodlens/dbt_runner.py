@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -51,9 +52,12 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def partial_parse_cache() -> Path:
-    """Where the newest partial parse of any home is kept: $XDG_CACHE_HOME/prodlens (~/.cache/prodlens)."""
+    """Where the newest partial parse of any home of this project folder is kept:
+    $XDG_CACHE_HOME/prodlens/<project>/ (~/.cache/prodlens/...). One per project folder: dbt accepts a parse
+    made from another copy of the same files, but it holds that copy's absolute paths (a seed's CSV)."""
     root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "prodlens" / PARTIAL_PARSE
+    project = hashlib.sha256(str(project_dir().resolve()).encode()).hexdigest()[:16]
+    return Path(root) / "prodlens" / project / PARTIAL_PARSE
 
 
 @contextlib.contextmanager

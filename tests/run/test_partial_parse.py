@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from prodlens.dbt_runner import PARTIAL_PARSE
+from prodlens import dbt_runner
+from prodlens.dbt_runner import PARTIAL_PARSE, partial_parse_cache
 from prodlens.home import Home
 from tests.conftest import REPO_ROOT
 
@@ -20,6 +22,21 @@ PARSE = (
     "sys.exit(0 if run_dbt(Home.from_env(), ['parse', *sys.argv[1:]], quiet=True) else 1)"
 )
 FULL_PARSE = "Unable to do partial parsing"
+
+
+def partial_parse_cache_in(cache: Path) -> Path:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        return partial_parse_cache()
+
+
+def test_each_project_folder_has_its_own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dbt takes a parse made from another copy of the project, with that copy's absolute seed paths
+    monkeypatch.setattr(dbt_runner, "project_dir", lambda: tmp_path / "one")
+    one = partial_parse_cache()
+    monkeypatch.setattr(dbt_runner, "project_dir", lambda: tmp_path / "two")
+    assert partial_parse_cache() != one
+    assert partial_parse_cache().name == one.name == PARTIAL_PARSE
 
 
 def parse(home: Home, cache: Path, *args: str) -> str:
@@ -45,7 +62,7 @@ def test_a_new_home_starts_from_the_last_homes_parse(tmp_path: Path) -> None:
 
     logged = parse(first, cache)
     assert "saved manifest not found" in logged  # nothing to start from
-    cached = cache / "prodlens" / PARTIAL_PARSE
+    cached = partial_parse_cache_in(cache)
     assert cached.read_bytes() == (first.dbt_target / PARTIAL_PARSE).read_bytes()
 
     logged = parse(second, cache)
@@ -60,13 +77,13 @@ def test_a_new_home_starts_from_the_last_homes_parse(tmp_path: Path) -> None:
 
 def test_an_unusable_cache_is_passed_over(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    (cache / "prodlens").mkdir(parents=True)
-    (cache / "prodlens" / PARTIAL_PARSE).write_bytes(b"not a msgpack file")
+    partial_parse_cache_in(cache).parent.mkdir(parents=True)
+    partial_parse_cache_in(cache).write_bytes(b"not a msgpack file")
     home = Home(tmp_path / "home")
 
     parse(home, cache)  # dbt rejects the broken copy (logged at debug level) and parses afresh
     assert (home.dbt_target / PARTIAL_PARSE).read_bytes() != b"not a msgpack file"
-    assert (cache / "prodlens" / PARTIAL_PARSE).read_bytes() == (home.dbt_target / PARTIAL_PARSE).read_bytes()
+    assert partial_parse_cache_in(cache).read_bytes() == (home.dbt_target / PARTIAL_PARSE).read_bytes()
 
 
 TWO_HOMES = """
