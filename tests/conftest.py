@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +85,20 @@ def not_null_columns(test_node: dict[str, Any]) -> set[str]:
     if meta.get("name") == "column_values":
         return set(meta["kwargs"].get("not_null") or ())
     return set()
+
+
+def tampered_copy(source: Home, folder: Path, statements: Iterable[str]) -> Home:
+    """A new home in `folder` whose working file is a copy of `source`'s with `statements` applied: a test
+    breaks the copy, and the build it shares stays clean."""
+    import duckdb
+
+    copy = Home(folder / "home")
+    copy.root.mkdir(parents=True)
+    copy.warehouse.write_bytes(source.warehouse.read_bytes())
+    con = duckdb.connect(str(copy.warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+    return copy

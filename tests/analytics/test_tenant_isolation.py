@@ -15,7 +15,7 @@ import pytest
 from prodlens.home import Home
 from prodlens.report.metrics import report_metrics
 from tests.analytics.conftest import ANALYTICS_SUBGRAPH, query
-from tests.conftest import prodlens, write_jsonl
+from tests.conftest import prodlens, tampered_copy, write_jsonl
 
 SONNET = ("anthropic", "claude-sonnet-4-20250514")  # 3 / 15 USD per million tokens
 MINI = ("openai", "gpt-4o-mini")  # 0.15 / 0.60
@@ -186,14 +186,7 @@ TAMPERING = {
 
 
 def test_the_isolation_test_fails_on_a_mixing_mart(tmp_path: Path, planted: Home) -> None:
-    # tamper with a copy of the warehouse, so the other tests keep the clean build
-    copy = Home(tmp_path / "home")
-    copy.root.mkdir(parents=True)
-    (copy.warehouse).write_bytes(planted.warehouse.read_bytes())
-    con = duckdb.connect(str(copy.warehouse))
-    for statement in TAMPERING:
-        con.execute(statement)
-    con.close()
+    copy = tampered_copy(planted, tmp_path, TAMPERING)
     proc = prodlens(
         "build", "--", "--select", "assert_analytics_marts_do_not_mix_tenants", home=copy, check=False
     )

@@ -9,25 +9,13 @@ import duckdb
 import pytest
 
 from prodlens.home import Home
-from tests.conftest import prodlens
+from tests.conftest import prodlens, tampered_copy
 from tests.report.demo_run import DemoRun, shared_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return shared_demo(tmp_path_factory)
-
-
-def tampered_copy(demo: DemoRun, folder: Path, statements: list[str]) -> Home:
-    """A copy of the demo's warehouse with `statements` applied (the demo itself stays clean)."""
-    copy = Home(folder / "home")
-    copy.root.mkdir(parents=True)
-    copy.warehouse.write_bytes(demo.home.warehouse.read_bytes())
-    con = duckdb.connect(str(copy.warehouse))
-    for statement in statements:
-        con.execute(statement)
-    con.close()
-    return copy
 
 
 def run_test(home: Home, name: str) -> tuple[int, list[tuple]]:
@@ -47,7 +35,7 @@ def test_a_clean_build_passes_with_nulls_and_bounds_allowed(demo: DemoRun, tmp_p
     # pearson_r is null where the correlation is degenerate (the demo has such rows: nulls pass a range);
     # a value on either bound is inside it
     home = tampered_copy(
-        demo,
+        demo.home,
         tmp_path,
         [
             "update marts.correlation_cache set pearson_r = 1 where lag_days = 0",
@@ -71,7 +59,7 @@ def test_each_broken_check_fails_with_its_column_and_rows(demo: DemoRun, tmp_pat
     con.close()
     assert lag0 > 0 and lag1 > 0
     home = tampered_copy(
-        demo,
+        demo.home,
         tmp_path,
         [
             "update marts.correlation_cache set pearson_r = 1.5 where lag_days = 0",

@@ -79,8 +79,8 @@ def test_a_run_with_nothing_new_skips_build_and_publish(home: Home, tmp_path: Pa
         con.close()
     assert runs == [("success",)] * 3  # the skipped run was recorded too
 
-    # in this process last: dbt-duckdb keeps the working file open once it ran here, and no
-    # `prodlens` subprocess could then open it
+    # in this process last: the checks below open the working file here, and a `prodlens` subprocess
+    # could not open it while they hold it
     nodes = freshness.manifest_sources(home, ["litellm"], vars_json)
     assert nodes is not None and {n["name"] for n in nodes} == {
         "litellm_requests",
