@@ -182,6 +182,9 @@ TAMPERING = {
     # a baseline taken from the other tenant's usage
     "update marts.routing_decisions set baseline_model = 'anthropic/claude-3-5-haiku-20241022' "
     "where tenant_id = 'blue'": "routing_decisions",
+    # a 30-day window that counted one of the other tenant's successful requests
+    "update marts.customer_roi_snapshots set tasks_completed_30d = tasks_completed_30d + 1 "
+    "where tenant_id = 'blue'": "customer_roi_snapshots",
 }
 
 

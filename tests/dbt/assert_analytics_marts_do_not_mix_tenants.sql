@@ -352,6 +352,18 @@ new_user_mismatches as (
     where coalesce(usage_totals.new_users, 0) <> expected.developers
 ),
 
+-- the tenant's own requests per day: a snapshot's 30 days are summed from at most 30 rows, not joined to
+-- every request in them
+daily_requests as (
+    select
+        tenant_id,
+        event_date,
+        count(*) as requests,
+        count(*) filter (where status = 'success') as successes
+    from requests
+    group by tenant_id, event_date
+),
+
 roi_mismatches as (
     select
         'customer_roi_snapshots' as mart,
@@ -359,13 +371,14 @@ roi_mismatches as (
         'snapshot ' || snapshots.snapshot_date || ': 30-day requests / successes differ from the tenant''s own'
             as problem
     from {{ ref('customer_roi_snapshots') }} as snapshots
-    left join requests
-        on snapshots.tenant_id = requests.tenant_id
-        and requests.event_date between snapshots.snapshot_date - {{ window_days - 1 }} and snapshots.snapshot_date
+    left join daily_requests
+        on snapshots.tenant_id = daily_requests.tenant_id
+        and daily_requests.event_date
+        between snapshots.snapshot_date - {{ window_days - 1 }} and snapshots.snapshot_date
     group by snapshots.tenant_id, snapshots.snapshot_date, snapshots.requests_30d, snapshots.tasks_completed_30d
     having
-        count(requests.trace_hash) <> snapshots.requests_30d
-        or count(requests.trace_hash) filter (where requests.status = 'success') <> snapshots.tasks_completed_30d
+        coalesce(sum(daily_requests.requests), 0) <> snapshots.requests_30d
+        or coalesce(sum(daily_requests.successes), 0) <> snapshots.tasks_completed_30d
 ),
 
 final as (
