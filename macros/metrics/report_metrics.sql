@@ -140,15 +140,65 @@ report_policy as (
     select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
-request_figures as (
+-- Distinct developers and active hours are counted over each day's distinct ones rather than over every
+-- request of a window (a developer makes many requests a day): the same counts from ~30× fewer rows.
+report_developer_days as (
+    select distinct
+        tenant_id,
+        repo_slug,
+        event_date,
+        developer_id
+    from report_requests
+    where developer_id is not null
+),
+
+report_active_hours as (
+    select distinct
+        tenant_id,
+        repo_slug,
+        event_date,
+        active_hour
+    from report_requests
+),
+
+developer_figures as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        count(distinct report_developer_days.developer_id) as active_developers
+    from report_windows
+    left join report_developer_days
+        on report_windows.tenant_id = report_developer_days.tenant_id
+        and report_windows.repo_slug = report_developer_days.repo_slug
+        and report_developer_days.event_date between report_windows.period_start and report_windows.period_end
+    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+-- an hour belongs to one UTC day, so each distinct (day, hour) row is one distinct active hour
+hour_figures as (
+    select
+        report_windows.tenant_id,
+        report_windows.repo_slug,
+        report_windows.period_type,
+        report_windows.period_start,
+        count(report_active_hours.active_hour) as active_hours
+    from report_windows
+    left join report_active_hours
+        on report_windows.tenant_id = report_active_hours.tenant_id
+        and report_windows.repo_slug = report_active_hours.repo_slug
+        and report_active_hours.event_date between report_windows.period_start and report_windows.period_end
+    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+request_totals as (
     select
         report_windows.tenant_id,
         report_windows.repo_slug,
         report_windows.period_type,
         report_windows.period_start,
         count(report_requests.event_date) as request_count,
-        count(distinct report_requests.active_hour) as active_hours,
-        count(distinct report_requests.developer_id) as active_developers,
         {{ percentile_cont('report_requests.latency_ms', 0.5, 'report_requests.is_provider_call') }}
             as median_latency_ms,
         count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
@@ -176,6 +226,24 @@ request_figures as (
         and report_requests.event_date between report_windows.period_start and report_windows.period_end
     cross join report_policy
     group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+),
+
+request_figures as (
+    select
+        request_totals.*,
+        hour_figures.active_hours,
+        developer_figures.active_developers
+    from request_totals
+    inner join hour_figures
+        on request_totals.tenant_id = hour_figures.tenant_id
+        and request_totals.repo_slug = hour_figures.repo_slug
+        and request_totals.period_type = hour_figures.period_type
+        and request_totals.period_start = hour_figures.period_start
+    inner join developer_figures
+        on request_totals.tenant_id = developer_figures.tenant_id
+        and request_totals.repo_slug = developer_figures.repo_slug
+        and request_totals.period_type = developer_figures.period_type
+        and request_totals.period_start = developer_figures.period_start
 ),
 
 pull_request_figures as (
