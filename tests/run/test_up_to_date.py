@@ -126,9 +126,9 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
         return build, {r["unique_id"].split(".")[-1] for r in results if r["status"] == "success"}
 
-    def unique_test_sql() -> str:
-        folder = home.dbt_target / "compiled" / "prodlens" / "models" / "marts" / "_marts__models.yml"
-        return next(folder.glob("unique_sessions_trace_hash*.sql")).read_text()
+    def unique_test_sql(models_yml: str = "marts/_marts__models.yml", model: str = "sessions") -> str:
+        folder = home.dbt_target / "compiled" / "prodlens" / "models" / models_yml
+        return next(folder.glob(f"unique_{model}_trace_hash*.sql")).read_text()
 
     first, built = scheduled()
     assert "created_at" not in unique_test_sql()  # the first build tests every row
@@ -145,6 +145,11 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     # the incremental models' tests read the rows this run wrote (macros/tests/get_where_subquery.sql)
     assert "incremental models tested on the rows it wrote" in second
     assert 'where "created_at" >= cast(' in unique_test_sql()
+    # and so does the view over int_requests_priced, by the run that priced each row
+    view_test = unique_test_sql(
+        "intermediate/analytics/_int_analytics__models.yml", "int_analytics__requests"
+    )
+    assert 'where "priced_at" >= cast(' in view_test
 
 
 def query_count(home: Home) -> int:

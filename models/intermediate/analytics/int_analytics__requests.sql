@@ -1,6 +1,9 @@
 -- One row per priced LLM request with the derived keys the analytics marts group on: every column of
 -- int_requests_priced, with provider and call_type defaulted to 'unknown', and the request's kind
--- (error, proxy rejection, response-cache hit, provider call). Not the incremental bookkeeping columns.
+-- (error, proxy rejection, response-cache hit, provider call). Not the incremental bookkeeping columns, but
+-- priced_at: the run that priced the row, so that a scheduled run tests this view on the rows it priced.
+{{ config(meta={'written_at': 'priced_at'}) }}
+
 with
 
 priced as (
@@ -19,6 +22,7 @@ final as (
         {{ model_name_part('model') }} as model_name,
         coalesce(provider, 'unknown') as provider,
         coalesce(call_type, 'unknown') as call_type,
+        created_at as priced_at,
         status = 'error' as is_error,
         status = 'rejected' as is_rejected,
         coalesce(cache_hit, false) as is_cache_hit,
