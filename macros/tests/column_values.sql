@@ -1,13 +1,15 @@
 {#-
-    A model's single-column value checks as one test (one dbt node instead of one per column and check):
+    A model's row-level value checks as one test (one dbt node instead of one per column and check):
     `not_null` (a list of columns), `accepted_range` (column: {min_value, max_value}, bounds inclusive and
-    optional) and `accepted_values` (column: [values]). Each means what dbt's own test of that name means:
-    nulls pass the range and value checks. A failing row comes back once per check it fails, with the
-    column and the check named in `failing_column` and `failure`, so the view stored in schema dq shows which
-    column broke and the whole row. One node per check and column cost dbt ~0.05 s each on every build
-    (issue 13); the where config and the scheduled run's new-rows scope apply as to any test.
+    optional), `accepted_values` (column: [values]) and `expressions` (a list of {expression, name,
+    description}: name and description are optional). Each means what the dbt or dbt_utils test of that name means:
+    nulls pass the range and value checks, and an expression fails where it is not true (null included).
+    A failing row comes back once per check it fails, with the column (for an expression, its name, or
+    `expression`) and the check named in `failing_column` and `failure`, so the view stored in schema dq
+    shows what broke and the whole row. One node per check and column cost dbt ~0.05-0.1 s each on every
+    build (issue 13); the where config and the scheduled run's new-rows scope apply as to any test.
 -#}
-{% test column_values(model, not_null=[], accepted_range={}, accepted_values={}) %}
+{% test column_values(model, not_null=[], accepted_range={}, accepted_values={}, expressions=[]) %}
 {%- set checks = [] -%}
 {%- for column in not_null -%}
     {%- do checks.append((column, 'is null', column ~ ' is null')) -%}
@@ -32,6 +34,12 @@
         (column, 'not an accepted value', column ~ ' is not null and ' ~ column ~ ' not in (' ~ literals | join(', ') ~ ')')
     ) -%}
 {%- endfor -%}
+{%- for check in expressions -%}
+    {%- set expression = check['expression'] | replace('\n', ' ') | trim -%}
+    {%- do checks.append(
+        (check.get('name', 'expression'), 'not true: ' ~ expression, 'not coalesce((' ~ expression ~ '), false)')
+    ) -%}
+{%- endfor -%}
 {%- if not checks -%}
     {{ exceptions.raise_compiler_error('column_values on ' ~ model ~ ': name at least one column to check') }}
 {%- endif -%}
@@ -41,8 +49,8 @@ with tested as {{ not_materialized() }} (
 
 {% for column, failure, condition in checks -%}
 select
-    '{{ column }}' as failing_column,
-    '{{ failure }}' as failure,
+    '{{ column | replace("'", "''") }}' as failing_column,
+    '{{ failure | replace("'", "''") }}' as failure,
     tested.*
 from tested
 where {{ condition }}

@@ -1,5 +1,5 @@
-"""The column_values test (macros/tests/column_values.sql): one node per model for its not-null, range and
-accepted-value checks, failing on exactly the rows and columns that break them."""
+"""The column_values test (macros/tests/column_values.sql): one node per model for its not-null, range,
+accepted-value and row-expression checks, failing on exactly the rows and columns that break them."""
 
 from __future__ import annotations
 
@@ -66,6 +66,9 @@ def test_each_broken_check_fails_with_its_column_and_rows(demo: DemoRun, tmp_pat
             "update marts.correlation_cache set x_metric = 'bogus' where lag_days = 1",
             "update marts.correlation_cache set tenant_id = null, effective_n = 2 "
             "where rowid = (select min(rowid) from marts.correlation_cache where effective_n is not null)",
+            # a row expression: significance that disagrees with the adjusted p-value
+            "update marts.correlation_cache set significant = not significant "
+            "where rowid = (select max(rowid) from marts.correlation_cache)",
         ],
     )
     code, failures = run_test(home, "correlation_cache_column_values")
@@ -73,6 +76,7 @@ def test_each_broken_check_fails_with_its_column_and_rows(demo: DemoRun, tmp_pat
     assert failures == [
         ("effective_n", "outside [3, ]", 1),
         ("pearson_r", "outside [-1, 1]", lag0),
+        ("significant_matches_fdr", "not true: significant = coalesce(pearson_p_adjusted < fdr, false)", 1),
         ("tenant_id", "is null", 1),
         ("x_metric", "not an accepted value", lag1),
     ]
