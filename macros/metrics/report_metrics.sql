@@ -140,55 +140,32 @@ report_policy as (
     select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
--- Distinct developers and active hours are counted over each day's distinct ones rather than over every
--- request of a window (a developer makes many requests a day): the same counts from ~30× fewer rows.
-report_developer_days as (
+-- Distinct developers and active hours are counted over the distinct (day, developer, hour) rows of each
+-- tenant and repository rather than over every request of a window (a developer makes many requests an
+-- hour): the same counts from far fewer rows.
+report_activity as (
     select distinct
         tenant_id,
         repo_slug,
         event_date,
-        developer_id
-    from report_requests
-    where developer_id is not null
-),
-
-report_active_hours as (
-    select distinct
-        tenant_id,
-        repo_slug,
-        event_date,
+        developer_id,
         active_hour
     from report_requests
 ),
 
-developer_figures as (
+activity_figures as (
     select
         report_windows.tenant_id,
         report_windows.repo_slug,
         report_windows.period_type,
         report_windows.period_start,
-        count(distinct report_developer_days.developer_id) as active_developers
+        count(distinct report_activity.active_hour) as active_hours,
+        count(distinct report_activity.developer_id) as active_developers
     from report_windows
-    left join report_developer_days
-        on report_windows.tenant_id = report_developer_days.tenant_id
-        and report_windows.repo_slug = report_developer_days.repo_slug
-        and report_developer_days.event_date between report_windows.period_start and report_windows.period_end
-    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
-),
-
--- an hour belongs to one UTC day, so each distinct (day, hour) row is one distinct active hour
-hour_figures as (
-    select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
-        count(report_active_hours.active_hour) as active_hours
-    from report_windows
-    left join report_active_hours
-        on report_windows.tenant_id = report_active_hours.tenant_id
-        and report_windows.repo_slug = report_active_hours.repo_slug
-        and report_active_hours.event_date between report_windows.period_start and report_windows.period_end
+    left join report_activity
+        on report_windows.tenant_id = report_activity.tenant_id
+        and report_windows.repo_slug = report_activity.repo_slug
+        and report_activity.event_date between report_windows.period_start and report_windows.period_end
     group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
 ),
 
@@ -231,19 +208,14 @@ request_totals as (
 request_figures as (
     select
         request_totals.*,
-        hour_figures.active_hours,
-        developer_figures.active_developers
+        activity_figures.active_hours,
+        activity_figures.active_developers
     from request_totals
-    inner join hour_figures
-        on request_totals.tenant_id = hour_figures.tenant_id
-        and request_totals.repo_slug = hour_figures.repo_slug
-        and request_totals.period_type = hour_figures.period_type
-        and request_totals.period_start = hour_figures.period_start
-    inner join developer_figures
-        on request_totals.tenant_id = developer_figures.tenant_id
-        and request_totals.repo_slug = developer_figures.repo_slug
-        and request_totals.period_type = developer_figures.period_type
-        and request_totals.period_start = developer_figures.period_start
+    inner join activity_figures
+        on request_totals.tenant_id = activity_figures.tenant_id
+        and request_totals.repo_slug = activity_figures.repo_slug
+        and request_totals.period_type = activity_figures.period_type
+        and request_totals.period_start = activity_figures.period_start
 ),
 
 pull_request_figures as (
