@@ -169,7 +169,7 @@ activity_figures as (
     group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
 ),
 
-request_totals as (
+request_figures as (
     select
         report_windows.tenant_id,
         report_windows.repo_slug,
@@ -203,19 +203,6 @@ request_totals as (
         and report_requests.event_date between report_windows.period_start and report_windows.period_end
     cross join report_policy
     group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
-),
-
-request_figures as (
-    select
-        request_totals.*,
-        activity_figures.active_hours,
-        activity_figures.active_developers
-    from request_totals
-    inner join activity_figures
-        on request_totals.tenant_id = activity_figures.tenant_id
-        and request_totals.repo_slug = activity_figures.repo_slug
-        and request_totals.period_type = activity_figures.period_type
-        and request_totals.period_start = activity_figures.period_start
 ),
 
 pull_request_figures as (
@@ -279,10 +266,10 @@ report_final as (
         {{ integer_divide(weeks_diff, 7) }} + 1 as weeks_in_period,
         -- AI interaction velocity
         request_figures.request_count,
-        request_figures.active_hours,
-        request_figures.active_developers,
+        activity_figures.active_hours,
+        activity_figures.active_developers,
         request_figures.median_latency_ms,
-        request_figures.request_count / nullif(request_figures.active_hours, 0) as requests_per_active_hour,
+        request_figures.request_count / nullif(activity_figures.active_hours, 0) as requests_per_active_hour,
         -- acceptance, policy, errors
         request_figures.accepted_count,
         request_figures.acceptance_tracked_count,
@@ -328,6 +315,11 @@ report_final as (
         and report_windows.repo_slug = request_figures.repo_slug
         and report_windows.period_type = request_figures.period_type
         and report_windows.period_start = request_figures.period_start
+    inner join activity_figures
+        on report_windows.tenant_id = activity_figures.tenant_id
+        and report_windows.repo_slug = activity_figures.repo_slug
+        and report_windows.period_type = activity_figures.period_type
+        and report_windows.period_start = activity_figures.period_start
     left join pull_request_figures
         on report_windows.tenant_id = pull_request_figures.tenant_id
         and report_windows.repo_slug = pull_request_figures.repo_slug
