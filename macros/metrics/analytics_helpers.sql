@@ -88,7 +88,14 @@
     same figures to the last digit (a plain double sum can differ in its last bits). `where`: a filter.
 -#}
 {% macro exact_sum(column, where=none) -%}
-    cast(sum(cast({{ column }} as decimal(38, 12))){% if where %} filter (where {{ where }}){% endif %} as double)
+    cast({{ exact_decimal_sum(column, where) }} as double)
+{%- endmacro %}
+
+
+{#- The same exact Σ kept as DECIMAL(38, 12): partial sums (per day) that a later exact_sum-like step adds
+    up without rounding, then casts to DOUBLE. -#}
+{% macro exact_decimal_sum(column, where=none) -%}
+    sum(cast({{ column }} as decimal(38, 12))){% if where %} filter (where {{ where }}){% endif %}
 {%- endmacro %}
 
 

@@ -33,6 +33,9 @@
     {#- whole weeks from the period's first week to its last (both Monday-started) -#}
     {%- set merged_in_window =
         'report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end' -%}
+    {#- a window's key: every *_figures CTE has one row per window, selected and grouped by it -#}
+    {%- set window_key =
+        'report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start' -%}
     {%- set weeks_diff = dbt.datediff(
         "date_trunc('week', report_windows.period_start)", "date_trunc('week', report_windows.period_end)", 'day'
     ) -%}
@@ -43,7 +46,7 @@ report_requests as (
         tenant_id,
         repo_slug,
         event_date,
-        date_trunc('hour', {{ utc_timestamp(adapter.quote('timestamp')) }}) as active_hour,
+        {{ utc_hour_number(adapter.quote('timestamp')) }} as active_hour,  -- an hour's number, for distinct counts
         developer_id,
         latency_ms,
         status,
@@ -56,8 +59,7 @@ report_requests as (
         case when accepted is not null then accepted_lines end as accepted_lines,
         case when accepted is not null then diff_ratio end as diff_ratio,
         cost_usd,
-        lower(model) as model,
-        lower({{ model_name_part('model') }}) as model_name
+        model
     from {{ requests }}
     where repo_slug is not null
 ),
@@ -155,10 +157,7 @@ report_activity as (
 
 activity_figures as (
     select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
+        {{ window_key }},
         count(distinct report_activity.active_hour) as active_hours,
         count(distinct report_activity.developer_id) as active_developers
     from report_windows
@@ -166,51 +165,80 @@ activity_figures as (
         on report_windows.tenant_id = report_activity.tenant_id
         and report_windows.repo_slug = report_activity.repo_slug
         and report_activity.event_date between report_windows.period_start and report_windows.period_end
-    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+    group by {{ window_key }}
+),
+
+-- The additive figures of each tenant, repository, day and model (sums of money and ratios as exact
+-- decimals): a window adds up its days, so only the median latency reads every request of every window.
+report_day_models as (
+    select
+        report_requests.tenant_id,
+        report_requests.repo_slug,
+        report_requests.event_date,
+        report_requests.model,
+        count(*) as request_count,
+        count(*) filter (where report_requests.status = 'error') as error_count,
+        count(*) filter (where report_requests.is_provider_call) as provider_call_count,
+        sum(report_requests.accepted_flag) as accepted_count,
+        -- acceptance is tracked only for requests whose record carried an acceptance field
+        count(report_requests.accepted) as acceptance_tracked_count,
+        sum(report_requests.total_tokens) filter (where report_requests.accepted is not null) as tracked_total_tokens,
+        sum(report_requests.total_tokens) as total_tokens,
+        sum(report_requests.accepted_lines) as accepted_lines,
+        {{ exact_decimal_sum('report_requests.diff_ratio') }} as diff_ratio_sum,
+        count(report_requests.diff_ratio) as diff_ratio_count,
+        count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
+        {{ exact_decimal_sum('report_requests.cost_usd') }} as cost_usd_sum
+    from report_requests
+    group by report_requests.tenant_id, report_requests.repo_slug, report_requests.event_date, report_requests.model
 ),
 
 request_figures as (
     select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
-        count(report_requests.event_date) as request_count,
-        {{ percentile_cont('report_requests.latency_ms', 0.5, 'report_requests.is_provider_call') }}
-            as median_latency_ms,
-        count(report_requests.event_date) filter (where report_requests.status = 'error') as error_count,
-        count(report_requests.event_date) filter (where report_requests.is_provider_call) as provider_call_count,
-        coalesce(sum(report_requests.accepted_flag), 0) as accepted_count,
-        -- acceptance is tracked only for requests whose record carried an acceptance field
-        count(report_requests.accepted) as acceptance_tracked_count,
-        coalesce(sum(report_requests.total_tokens) filter (where report_requests.accepted is not null), 0)
-            as tracked_total_tokens,
-        coalesce(sum(report_requests.total_tokens), 0) as total_tokens,
-        sum(report_requests.accepted_lines) as accepted_lines,
-        {{ exact_sum('report_requests.diff_ratio') }} / nullif(count(report_requests.diff_ratio), 0) as mean_diff_ratio,
-        count(report_requests.diff_ratio) as diff_ratio_count,
-        count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
-        count(report_requests.event_date) filter (
+        {{ window_key }},
+        {%- for count in [
+            'request_count', 'error_count', 'provider_call_count', 'acceptance_tracked_count', 'diff_ratio_count',
+            'diff_ratio_ge_07_count',
+        ] %}
+        cast(coalesce(sum(report_day_models.{{ count }}), 0) as {{ dbt.type_bigint() }}) as {{ count }},
+        {%- endfor %}
+        coalesce(sum(report_day_models.accepted_count), 0) as accepted_count,
+        coalesce(sum(report_day_models.tracked_total_tokens), 0) as tracked_total_tokens,
+        coalesce(sum(report_day_models.total_tokens), 0) as total_tokens,
+        sum(report_day_models.accepted_lines) as accepted_lines,
+        cast(sum(report_day_models.diff_ratio_sum) as double) / nullif(sum(report_day_models.diff_ratio_count), 0)
+            as mean_diff_ratio,
+        coalesce(cast(sum(report_day_models.cost_usd_sum) as double), 0) as total_cost_usd,
+        cast(coalesce(sum(report_day_models.request_count) filter (
             where
-                array_contains(report_policy.policy_models, report_requests.model)
-                or array_contains(report_policy.policy_models, report_requests.model_name)
-        ) as policy_model_requests,
-        coalesce({{ exact_sum('report_requests.cost_usd') }}, 0) as total_cost_usd
+                array_contains(report_policy.policy_models, lower(report_day_models.model))
+                or array_contains(report_policy.policy_models, lower({{ model_name_part('report_day_models.model') }}))
+        ), 0) as {{ dbt.type_bigint() }}) as policy_model_requests
+    from report_windows
+    left join report_day_models
+        on report_windows.tenant_id = report_day_models.tenant_id
+        and report_windows.repo_slug = report_day_models.repo_slug
+        and report_day_models.event_date between report_windows.period_start and report_windows.period_end
+    cross join report_policy
+    group by {{ window_key }}
+),
+
+latency_figures as (
+    select
+        {{ window_key }},
+        {{ percentile_cont('report_requests.latency_ms', 0.5) }} as median_latency_ms
     from report_windows
     left join report_requests
         on report_windows.tenant_id = report_requests.tenant_id
         and report_windows.repo_slug = report_requests.repo_slug
         and report_requests.event_date between report_windows.period_start and report_windows.period_end
-    cross join report_policy
-    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+        and report_requests.is_provider_call
+    group by {{ window_key }}
 ),
 
 pull_request_figures as (
     select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
+        {{ window_key }},
         count(*) filter (
             where report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
         ) as merged_pr_count,
@@ -234,15 +262,12 @@ pull_request_figures as (
             report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end
             or report_pull_requests.closed_date between report_windows.period_start and report_windows.period_end
         )
-    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+    group by {{ window_key }}
 ),
 
 commit_figures as (
     select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
+        {{ window_key }},
         count(report_commits.commit_date) as commit_count,
         count(distinct report_commits.commit_date) as commit_days
     from report_windows
@@ -252,15 +277,12 @@ commit_figures as (
     left join report_commits
         on report_windows.repo_slug = report_commits.repo_slug
         and report_commits.commit_date between report_windows.period_start and report_windows.period_end
-    group by report_windows.tenant_id, report_windows.repo_slug, report_windows.period_type, report_windows.period_start
+    group by {{ window_key }}
 ),
 
 report_final as (
     select
-        report_windows.tenant_id,
-        report_windows.repo_slug,
-        report_windows.period_type,
-        report_windows.period_start,
+        {{ window_key }},
         report_windows.period_end,
         {{ dbt.datediff('report_windows.period_start', 'report_windows.period_end', 'day') }} + 1 as days_in_period,
         {{ integer_divide(weeks_diff, 7) }} + 1 as weeks_in_period,
@@ -268,7 +290,7 @@ report_final as (
         request_figures.request_count,
         activity_figures.active_hours,
         activity_figures.active_developers,
-        request_figures.median_latency_ms,
+        latency_figures.median_latency_ms,
         request_figures.request_count / nullif(activity_figures.active_hours, 0) as requests_per_active_hour,
         -- acceptance, policy, errors
         request_figures.accepted_count,
@@ -310,26 +332,17 @@ report_final as (
         request_figures.total_cost_usd,
         request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr
     from report_windows
-    inner join request_figures
-        on report_windows.tenant_id = request_figures.tenant_id
-        and report_windows.repo_slug = request_figures.repo_slug
-        and report_windows.period_type = request_figures.period_type
-        and report_windows.period_start = request_figures.period_start
-    inner join activity_figures
-        on report_windows.tenant_id = activity_figures.tenant_id
-        and report_windows.repo_slug = activity_figures.repo_slug
-        and report_windows.period_type = activity_figures.period_type
-        and report_windows.period_start = activity_figures.period_start
-    left join pull_request_figures
-        on report_windows.tenant_id = pull_request_figures.tenant_id
-        and report_windows.repo_slug = pull_request_figures.repo_slug
-        and report_windows.period_type = pull_request_figures.period_type
-        and report_windows.period_start = pull_request_figures.period_start
-    left join commit_figures
-        on report_windows.tenant_id = commit_figures.tenant_id
-        and report_windows.repo_slug = commit_figures.repo_slug
-        and report_windows.period_type = commit_figures.period_type
-        and report_windows.period_start = commit_figures.period_start
+    {#- every window has request, latency and activity figures; GitHub ones only when the pair is entitled -#}
+    {%- for figures, join in [
+        ('request_figures', 'inner'), ('latency_figures', 'inner'), ('activity_figures', 'inner'),
+        ('pull_request_figures', 'left'), ('commit_figures', 'left'),
+    ] %}
+    {{ join }} join {{ figures }}
+        on report_windows.tenant_id = {{ figures }}.tenant_id
+        and report_windows.repo_slug = {{ figures }}.repo_slug
+        and report_windows.period_type = {{ figures }}.period_type
+        and report_windows.period_start = {{ figures }}.period_start
+    {%- endfor %}
 )
 
 select * from report_final

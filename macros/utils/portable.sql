@@ -22,6 +22,16 @@
 {% macro spark__utc_timestamp(ts) -%}{{ ts }}{%- endmacro %}
 
 
+{#- The number of the UTC clock hour of the instant `ts` (whole hours since 1970-01-01 00:00 UTC): an
+    identifier of the hour that costs an integer division, where truncating a UTC wall-clock timestamp
+    costs a time zone conversion per row. -#}
+{% macro utc_hour_number(ts) -%}
+    {{ return(adapter.dispatch('utc_hour_number', 'prodlens')(ts)) }}
+{%- endmacro %}
+{% macro default__utc_hour_number(ts) -%}(epoch_us({{ ts }}) // 3600000000){%- endmacro %}
+{% macro spark__utc_hour_number(ts) -%}(unix_micros({{ ts }}) div 3600000000){%- endmacro %}
+
+
 {#- The seconds from timestamp `start` to `end`, as a double: the difference is taken in whole
     microseconds first, so it is exact (a difference of two epoch seconds in doubles is off by up to a
     quarter of a microsecond today, and not by the same amount on every engine). -#}
