@@ -2,8 +2,9 @@
     A model's row-level value checks as one test (one dbt node instead of one per column and check):
     `not_null` (a list of columns), `accepted_range` (column: {min_value, max_value}, bounds inclusive and
     optional), `accepted_values` (column: [values]) and `expressions` (a list of {expression, name,
-    description}: name and description are optional). Each means what the dbt or dbt_utils test of that name means:
-    nulls pass the range and value checks, and an expression fails where it is not true (null included).
+    description}: name and description are optional). Each means what the dbt or dbt_utils test of that
+    name means: nulls pass the range and value checks, and an expression fails where it is not true (null
+    included).
     A failing row comes back once per check it fails, with the column (for an expression, its name, or
     `expression`) and the check named in `failing_column` and `failure`, so the view stored in schema dq
     shows what broke and the whole row. One node per check and column cost dbt ~0.05-0.1 s each on every
