@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -116,17 +117,44 @@ def remove_abandoned_extracts(pipeline: dlt.Pipeline) -> list[Path]:
     return removed
 
 
+# The table hint of dlt's `deduplicated` merge option (loaders/litellm/source.py).
+_DEDUPLICATED_HINT = "x-stage-data-deduplicated"
+
+
+def deduplicate_resumed_packages(pipeline: dlt.Pipeline) -> list[str]:
+    """Switch dlt's de-duplication of staged rows back on in every normalised package left by an
+    earlier run; returns the ids of the packages changed.
+
+    A source that delivers each key once per load declares its merge `deduplicated`, so dlt inserts
+    the staged rows as they are. That holds for a package loaded in one go, not for one resumed after a
+    crash: a load job whose copy into raw_staging committed before the process died runs again, and its
+    rows are staged twice. dlt builds a package's merge from the schema stored with the package, so
+    dropping the hint there makes the merge keep one row per key for that package only."""
+    changed = []
+    for load_id in pipeline.list_normalized_load_packages():
+        schema_file = Path(pipeline.get_load_package_info(load_id).package_path) / "schema.json"
+        schema = json.loads(schema_file.read_text())
+        tables = [t for t in schema["tables"].values() if t.pop(_DEDUPLICATED_HINT, False)]
+        if tables:
+            written = schema_file.with_name(schema_file.name + ".tmp")
+            written.write_text(json.dumps(schema))
+            os.replace(written, schema_file)  # a kill here leaves the old schema or the new, never half
+            changed.append(load_id)
+    return changed
+
+
 def run_pipeline(pipeline: dlt.Pipeline, data: DltSource | DltResource, home: Home) -> LoadInfo | None:
     """Run `data` through `pipeline`, turning lock failures and stuck packages into clear errors.
 
     A run that was killed can leave a load package behind. dlt's `run(data)` would load that package
-    and return without extracting `data`, so the pending package is finished first."""
+    and return without extracting `data`, so the pending package is finished first, de-duplicated."""
     from dlt.common.schema.exceptions import DataValidationError
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     remove_abandoned_extracts(pipeline)
     try:
         if pipeline.has_pending_data:
+            deduplicate_resumed_packages(pipeline)
             pipeline.run()
         # Parquet on a lake (dlt's filesystem default for rows that are not Arrow is JSON lines)
         if target.uses_lake():

@@ -15,10 +15,11 @@ from dlt.extract import DltResource
 from loaders.litellm.files import Cursor, TraceFile
 from loaders.litellm.normalize import Counts, Normaliser
 
-# The normaliser already drops duplicates within the run, but dlt's merge must still deduplicate the staged
-# rows: a load job retried after a crash copies its file into raw_staging again (tests/run/test_crash.py
-# caught a dead letter twice with dlt's `deduplicated` hint). That costs ~6 s at 1M rows.
-MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert"}
+# The normaliser already drops duplicates within the run and against the warehouse, so dlt's merge need
+# not deduplicate the staged rows again (a window over every column: 6-15 s at 1M rows). A load job
+# retried after a crash could copy its file into raw_staging twice: prodlens.pipeline switches the
+# deduplication back on for a package it resumes (tests/run/test_crash.py kills after each copy).
+MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
 class TracePass:

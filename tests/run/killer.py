@@ -30,6 +30,7 @@ POINTS = {
     "normalize-done": "the package is normalised, before it is loaded",
     # dlt's load step
     "load-job": "after the n-th load job copied its file into DuckDB",
+    "load-requests-job": "after a load job copied a file of litellm_requests into raw_staging",
     "load-complete-package": "all jobs loaded, before the package is marked complete in _dlt_loads",
     "load-package-done": "package complete, before dlt syncs state and cleans up",
     "load-record": "after the dlt load, before the load-traces run is recorded",
@@ -72,13 +73,15 @@ def before(owner: Any, name: str, point: str) -> None:
     setattr(owner, name, wrapper)
 
 
-def after(owner: Any, name: str, point: str) -> None:
+def after(owner: Any, name: str, point: str, when: Callable[..., bool] | None = None) -> None:
+    """Hit `point` after each call of owner.name, or after each call whose arguments `when` accepts."""
     original = getattr(owner, name)
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
-        hit(point)
+        if when is None or when(*args, **kwargs):
+            hit(point)
         return result
 
     setattr(owner, name, wrapper)
@@ -128,6 +131,9 @@ def install() -> None:
     before(Normalize, "spool_schema_files", "normalize-start")
     after(Normalize, "spool_schema_files", "normalize-done")
     after(DuckDbCopyJob, "run", "load-job")
+    after(
+        DuckDbCopyJob, "run", "load-requests-job", when=lambda job: job.load_table_name == "litellm_requests"
+    )
     before(Load, "complete_package", "load-complete-package")
     after(Load, "complete_package", "load-package-done")
     before(traces_load, "record_run", "load-record")

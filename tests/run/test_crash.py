@@ -6,10 +6,10 @@ new complete one (its manifest matches every table), and every Parquet file open
 each input record is in marts.sessions exactly once, each bad line is exactly one dead letter, the
 Parquet export agrees, and no load-package file (row data) is left behind.
 
-Kill points: 22 named points in four series (each series adds input, then its runs are killed one
+Kill points: 23 named points in four series (each series adds input, then its runs are killed one
 after another, each at its point, so later kills also meet the leftovers of earlier ones; then one
 rerun must recover everything), and 4 kills at random moments of a run with new input, each followed
-by a rerun (test_crash_random.py): 26 kills, all in the default test run.
+by a rerun (test_crash_random.py): 27 kills, all in the default test run.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ SERIES = {
     "normalise-load": (
         "normalize-start",
         "normalize-done",
+        "load-requests-job",
         "load-job:1",
         "load-job:2",
         "load-complete-package",

@@ -363,7 +363,10 @@ def test_the_unchanged_files_record_is_dropped_before_dlt_runs(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prodlens import pipeline
-    from prodlens.ingest import seen_files, traces
+
+    # tables binds run_pipeline when first imported: import it before the patch, or it keeps the patch
+    # for the rest of the process (a later load in the same pytest worker was "killed" too)
+    from prodlens.ingest import seen_files, tables, traces  # noqa: F401
 
     log = write_jsonl(tmp_path / "proxy.jsonl", [rec(1)])
     assert load(home, log) == (1, 1, 0, 0)
