@@ -246,6 +246,17 @@ def run_native(data: Path, work: Path) -> dict:
     return result
 
 
+def read_once(data: Path) -> None:
+    """Read the input once before timing anything, so both timed commands find it in the page cache:
+    prodlens runs first and alone would otherwise pay for a kept file that has left it (one run measured
+    ratio 2.36 that way against 1.98-2.15 with the file cached)."""
+    for path in sorted(data.rglob("*")) if data.is_dir() else [data]:
+        if path.is_file():
+            with path.open("rb", buffering=0) as fh:
+                while fh.read(16 << 20):
+                    pass
+
+
 def reusable(data: Path, meta: Path, seed: int) -> dict | None:
     """The description of a data file an earlier `--keep` run left in the workdir, when it is intact."""
     try:
@@ -297,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.files > 1:
             print(f"splitting into {args.files:,} files ...", flush=True)
             data = split_into(data, work / f"parts-{args.files}", args.files)
+        read_once(data)
         print("timing prodlens load traces ...", flush=True)
         prodlens = run_prodlens(data, work)
         native = None
