@@ -11,6 +11,7 @@ from typing import Any
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.common.schema.typing import MERGE_DISPOSITION_HINTS
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract import DltResource, DltSource
 
@@ -117,8 +118,8 @@ def remove_abandoned_extracts(pipeline: dlt.Pipeline) -> list[Path]:
     return removed
 
 
-# The table hint of dlt's `deduplicated` merge option (loaders/litellm/source.py).
-_DEDUPLICATED_HINT = "x-stage-data-deduplicated"
+# The table hint that stores dlt's `deduplicated` merge option (loaders/litellm/source.py), as dlt names it.
+DEDUPLICATED_HINT = MERGE_DISPOSITION_HINTS["deduplicated"]
 
 
 def deduplicate_resumed_packages(pipeline: dlt.Pipeline) -> list[str]:
@@ -134,7 +135,7 @@ def deduplicate_resumed_packages(pipeline: dlt.Pipeline) -> list[str]:
     for load_id in pipeline.list_normalized_load_packages():
         schema_file = Path(pipeline.get_load_package_info(load_id).package_path) / "schema.json"
         schema = json.loads(schema_file.read_text())
-        tables = [t for t in schema["tables"].values() if t.pop(_DEDUPLICATED_HINT, False)]
+        tables = [t for t in schema["tables"].values() if t.pop(DEDUPLICATED_HINT, False)]
         if tables:
             written = schema_file.with_name(schema_file.name + ".tmp")
             written.write_text(json.dumps(schema))

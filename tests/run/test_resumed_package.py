@@ -13,10 +13,10 @@ import dlt
 import duckdb
 
 from prodlens.home import Home
+from prodlens.pipeline import DEDUPLICATED_HINT as HINT
 from prodlens.pipeline import deduplicate_resumed_packages, make_pipeline, run_pipeline
 
 NAME = "resume_demo"
-HINT = "x-stage-data-deduplicated"
 
 
 @dlt.resource(
