@@ -38,18 +38,22 @@ _DLT_SETTINGS = {
 
 
 # DuckDB memory for dlt's loads (its default is 80% of RAM): past it DuckDB spills content-free rows to a
-# temp folder beside the warehouse instead of growing. dlt's merge de-duplicates the staged rows with a
-# window over all their columns. At 1M lines with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s
+# temp folder beside the warehouse instead of growing. (dlt's merge of a resumed package de-duplicates
+# the staged rows with a window over all their columns; see deduplicate_resumed_packages.) At 1M lines with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s
 # and a peak of 819 MiB for the whole load; 1 GB, 51.7 s and 1,180 MiB (issue 13 asks for at most 1 GB).
 DLT_MEMORY_LIMIT = "512MB"
+# dlt's loads do not keep the order of the rows they insert (no model reads raw rows in an order it does not
+# name). Keeping it made DuckDB write each table on one thread: at 1M lines with content, the copy into
+# raw_staging and the merge into raw took ~5 s each; without it, ~2.5 s each (bench/README.md).
 
 
 def _credentials(home: Home) -> DuckDbCredentials:
-    """The warehouse for dlt. DuckDB's progress bar is off: it would write to stdout, which carries
-    only the command's own output (e.g. the one summary line of `prodlens load traces`)."""
+    """The warehouse for dlt, with DLT_MEMORY_LIMIT and without insertion order. DuckDB's progress bar is
+    off: it would write to stdout, which carries only the command's own output (e.g. the one summary line
+    of `prodlens load traces`)."""
     return DuckDbCredentials(
         str(home.warehouse),
-        global_config={"memory_limit": DLT_MEMORY_LIMIT},
+        global_config={"memory_limit": DLT_MEMORY_LIMIT, "preserve_insertion_order": False},
         local_config={"enable_progress_bar": False},
     )
 

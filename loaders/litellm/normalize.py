@@ -37,6 +37,11 @@ BATCH_ROWS = 20_000
 # 256 MiB allocation (tests/run/test_bad_input.py).
 MEMORY_LIMIT_MIB = 384
 LINE_MEMORY_FACTOR = 16
+# Staged rows keep no order: every step that needs one names it (the duplicate rule orders by source_file,
+# source_line, source_item), and dlt's load into raw keeps none either (prodlens.pipeline). Writing the
+# staged table without keeping the read order took the normalise statement from ~28 s to ~26 s at 1M lines
+# with content, and the hand-over to dlt from ~7 s to ~4 s (no sort, no order check); bench/README.md.
+INSERTION_ORDER = False
 # Lines whose first key marks OpenTelemetry data (OTLP/JSON documents, single OTLP spans, console-exporter
 # spans); otel.convert decides, and hands anything else back to the SQL path.
 OTEL_LINE = r'^\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|traceId|spanId|name|context)"'
@@ -95,6 +100,7 @@ class Normaliser:
         # settings change while the statement runs on `con`: through a second connection to the database
         self._settings = self.con.cursor()
         self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute(f"set preserve_insertion_order = {INSERTION_ORDER}")
         self.con.execute("set enable_progress_bar = false")  # stdout carries only the summary line
         # the one credential rule (credentials.py), written into the macro that applies it
         pattern = CREDENTIAL_PATTERN.replace("'", "''")
@@ -115,7 +121,6 @@ class Normaliser:
         self.query = _sql("normalize.sql")
         self.counts = Counts()
         self.warehouse = warehouse
-        self._in_order = False
         self._rejects: list[pa.Table] = []
         self._events: list[dict[str, Any]] = []  # coding-agent events (otel.Activity rows)
         self._new_events: pa.Table | None = None
@@ -329,7 +334,7 @@ class Normaliser:
                 case when reject_reason = 'invalid tenant id' then null else tenant_id end
             from staged
             where reject_reason is not null
-            order by rowid
+            order by source_file, source_line, source_item
             """
         ).fetchall()
         if rejected:
@@ -449,29 +454,13 @@ class Normaliser:
             self.con.execute(
                 "delete from staged where rowid in (select row_id from outcome where outcome <> 'new')"
             )
-        # Rows were staged chunk by chunk in the order they were read; when that is already the order of
-        # (source_file, source_line), a plain scan (which keeps insertion order) needs no sort.
-        self._in_order = not self.con.execute(
-            """
-            select count(*) from (
-                select source_file, source_line, coalesce(source_item, 0) as item,
-                    lag(source_file) over w as prev_file, lag(source_line) over w as prev_line,
-                    lag(coalesce(source_item, 0)) over w as prev_item
-                from staged
-                window w as (order by rowid)
-            )
-            where prev_file > source_file
-                or (prev_file = source_file and prev_line > source_line)
-                or (prev_file = source_file and prev_line = source_line and prev_item >= item)
-            """
-        ).fetchall()[0][0]
 
     def accepted(self) -> Iterator[pa.RecordBatch | pa.Table]:
-        """New rows as Arrow batches, in (source_file, source_line) order; an empty table when there are
-        none, so dlt still creates the table with all its columns (staging and tests can rely on it existing)."""
-        order = "" if self._in_order else " order by source_file, source_line, source_item"
+        """New rows as Arrow batches, in no particular order (see INSERTION_ORDER); an empty table when
+        there are none, so dlt still creates the table with all its columns (staging and tests can rely on
+        it existing)."""
         reader = self.con.sql(
-            f"select * exclude (reject_reason, dead_letter), $loaded_at::timestamptz as ingested_at from staged{order}",
+            "select * exclude (reject_reason, dead_letter), $loaded_at::timestamptz as ingested_at from staged",
             params={"loaded_at": self.loaded_at},
         ).to_arrow_reader(BATCH_ROWS)
         empty = True
