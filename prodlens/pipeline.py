@@ -42,9 +42,10 @@ _DLT_SETTINGS = {
 # the staged rows with a window over all their columns; see deduplicate_resumed_packages.) At 1M lines with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s
 # and a peak of 819 MiB for the whole load; 1 GB, 51.7 s and 1,180 MiB (issue 13 asks for at most 1 GB).
 DLT_MEMORY_LIMIT = "512MB"
-# dlt's loads do not keep the order of the rows they insert (no model reads raw rows in an order it does not
-# name). Keeping it made DuckDB write each table on one thread: at 1M lines with content, the copy into
-# raw_staging and the merge into raw took ~5 s each; without it, ~2.5 s each (bench/README.md).
+# dlt's loads do not keep the order of the rows they insert: no model reads raw rows in an order it does not
+# name. Keeping it made DuckDB write each table on one thread. At 1M lines with content, the copy into
+# raw_staging and the merge into raw then took ~11 s together, ~5-6 s without; `prodlens load traces` as a
+# whole: median wall 36.8 s against 40.8 s, three runs each in turn (2026-12-06, bench/README.md).
 
 
 def _credentials(home: Home) -> DuckDbCredentials:

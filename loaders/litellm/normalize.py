@@ -37,11 +37,6 @@ BATCH_ROWS = 20_000
 # 256 MiB allocation (tests/run/test_bad_input.py).
 MEMORY_LIMIT_MIB = 384
 LINE_MEMORY_FACTOR = 16
-# Staged rows keep no order: every step that needs one names it (the duplicate rule orders by source_file,
-# source_line, source_item), and dlt's load into raw keeps none either (prodlens.pipeline). Writing the
-# staged table without keeping the read order took the normalise statement from ~28 s to ~26 s at 1M lines
-# with content, and the hand-over to dlt from ~7 s to ~4 s (no sort, no order check); bench/README.md.
-INSERTION_ORDER = False
 # Lines whose first key marks OpenTelemetry data (OTLP/JSON documents, single OTLP spans, console-exporter
 # spans); otel.convert decides, and hands anything else back to the SQL path.
 OTEL_LINE = r'^\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|traceId|spanId|name|context)"'
@@ -100,7 +95,6 @@ class Normaliser:
         # settings change while the statement runs on `con`: through a second connection to the database
         self._settings = self.con.cursor()
         self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute(f"set preserve_insertion_order = {INSERTION_ORDER}")
         self.con.execute("set enable_progress_bar = false")  # stdout carries only the summary line
         # the one credential rule (credentials.py), written into the macro that applies it
         pattern = CREDENTIAL_PATTERN.replace("'", "''")
@@ -456,9 +450,9 @@ class Normaliser:
             )
 
     def accepted(self) -> Iterator[pa.RecordBatch | pa.Table]:
-        """New rows as Arrow batches, in no particular order (see INSERTION_ORDER); an empty table when
-        there are none, so dlt still creates the table with all its columns (staging and tests can rely on
-        it existing)."""
+        """New rows as Arrow batches, unsorted: dlt's load keeps no row order (prodlens.pipeline), and every
+        step that needs one names it. An empty table when there are none, so dlt still creates the table
+        with all its columns (staging and tests can rely on it existing)."""
         reader = self.con.sql(
             "select * exclude (reject_reason, dead_letter), $loaded_at::timestamptz as ingested_at from staged",
             params={"loaded_at": self.loaded_at},
