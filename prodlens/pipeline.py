@@ -39,19 +39,20 @@ _DLT_SETTINGS = {
 
 # DuckDB memory for dlt's loads (its default is 80% of RAM): past it DuckDB spills content-free rows to a
 # temp folder beside the warehouse instead of growing. (dlt's merge of a resumed package de-duplicates
-# the staged rows with a window over all their columns; see deduplicate_resumed_packages.) At 1M lines with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s
-# and a peak of 819 MiB for the whole load; 1 GB, 51.7 s and 1,180 MiB (issue 13 asks for at most 1 GB).
+# the staged rows with a window over all their columns; see deduplicate_resumed_packages.) At 1M lines
+# with content (bench/ingest.py, 2026-12-06): 512 MB, 59.7 s and a peak of 819 MiB for the whole load;
+# 1 GB, 51.7 s and 1,180 MiB (issue 13 asks for at most 1 GB).
 DLT_MEMORY_LIMIT = "512MB"
-# dlt's loads do not keep the order of the rows they insert: no model reads raw rows in an order it does not
-# name. Keeping it made DuckDB write each table on one thread. At 1M lines with content, the copy into
-# raw_staging and the merge into raw then took ~11 s together, ~5-6 s without; `prodlens load traces` as a
-# whole: median wall 36.8 s against 40.8 s, three runs each in turn (2026-12-06, bench/README.md).
 
 
 def _credentials(home: Home) -> DuckDbCredentials:
     """The warehouse for dlt, with DLT_MEMORY_LIMIT and without insertion order. DuckDB's progress bar is
     off: it would write to stdout, which carries only the command's own output (e.g. the one summary line
     of `prodlens load traces`)."""
+    # No insertion order: no model reads raw rows in an order it does not name, and keeping it made DuckDB
+    # write each table on one thread. At 1M lines with content the copy into raw_staging and the merge into
+    # raw took ~11 s together with it, ~5-6 s without; `prodlens load traces` as a whole: median wall
+    # 36.8 s against 40.8 s, three runs each in turn (2026-12-06, bench/README.md).
     return DuckDbCredentials(
         str(home.warehouse),
         global_config={"memory_limit": DLT_MEMORY_LIMIT, "preserve_insertion_order": False},
