@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from prodlens.stats.scipy_stats import scipy_stats
 
 X_METRICS: tuple[str, ...] = ("requests", "active_developers", "total_tokens", "cost_usd")
 Y_METRICS: tuple[str, ...] = ("commits", "merged_prs", "median_merge_hours")
@@ -329,7 +330,9 @@ def benjamini_hochberg(p: Sequence[float | None]) -> list[float | None]:
     out: list[float | None] = [None] * len(values)
     if not index:
         return out
-    adjusted = stats.false_discovery_control(np.array([values[i] for i in index], dtype=float), method="bh")
+    adjusted = scipy_stats().false_discovery_control(
+        np.array([values[i] for i in index], dtype=float), method="bh"
+    )
     for i, q in zip(index, adjusted, strict=True):
         out[i] = float(q)
     return out
@@ -366,8 +369,8 @@ def _correlate(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str, min_n: in
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            pearson = stats.pearsonr(x, y)
-            spearman = stats.spearmanr(x, y)
+            pearson = scipy_stats().pearsonr(x, y)
+            spearman = scipy_stats().spearmanr(x, y)
         except (ValueError, FloatingPointError, ZeroDivisionError) as exc:
             return _Corr(n, reason=f"correlation failed{suffix}: {exc}")
     pr, pp = _finite(pearson.statistic), _finite(pearson.pvalue)
@@ -429,14 +432,14 @@ def corrected_p(r: float, n_eff: float) -> float:
     if r * r >= 1:
         return 0.0
     t = abs(r) * math.sqrt((n_eff - 2) / (1 - r * r))
-    return float(min(max(2 * stats.t.sf(t, n_eff - 2), 0.0), 1.0))
+    return float(min(max(2 * scipy_stats().t.sf(t, n_eff - 2), 0.0), 1.0))
 
 
 def _tie_ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks of residuals rounded to 1e-9 × their largest |value| (fit noise makes no order)."""
     quantum = _RESIDUAL_RTOL * float(np.max(np.abs(values)))
     rounded = np.round(values / quantum) * quantum if quantum > 0 else values
-    return np.asarray(stats.rankdata(rounded, method="average"), dtype=float)
+    return np.asarray(scipy_stats().rankdata(rounded, method="average"), dtype=float)
 
 
 def _correlate_residuals(
@@ -462,10 +465,12 @@ def _correlate_residuals(
         return _Corr(n, reason=f"constant series: {', '.join(constant)}")
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        pearson_r = _finite(stats.pearsonr(x, y).statistic)
+        pearson_r = _finite(scipy_stats().pearsonr(x, y).statistic)
         rx, ry = _tie_ranks(x), _tie_ranks(y)
         spearman_r = (
-            _finite(stats.pearsonr(rx, ry).statistic) if not (_is_constant(rx) or _is_constant(ry)) else None
+            _finite(scipy_stats().pearsonr(rx, ry).statistic)
+            if not (_is_constant(rx) or _is_constant(ry))
+            else None
         )
     if pearson_r is None or spearman_r is None:
         return _Corr(n, reason="correlation undefined after detrending")

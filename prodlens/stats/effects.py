@@ -26,12 +26,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from prodlens.stats.correlation import _finite, _nan_free, _numeric, _require, _to_day
-
-#: The two-sided 95% normal quantile, exactly (1.959963984540054).
-Z_95 = float(stats.norm.ppf(0.975))
+from prodlens.stats.scipy_stats import Z_95
 
 EFFECT_COLUMNS: list[str] = [
     "tenant_id",

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from prodlens.stats.correlation import _finite, _nan_free, _numeric, _require
+from prodlens.stats.scipy_stats import Z_95, scipy_stats
 
 EXPERIMENT_COLUMNS: list[str] = [
     "tenant_id",
@@ -53,8 +53,6 @@ EXPERIMENT_COLUMNS: list[str] = [
 ]
 
 
-#: The two-sided 95% normal quantile.
-Z_95 = float(stats.norm.ppf(0.975))
 #: Below this chi-square p-value the observed split is a sample-ratio mismatch.
 SRM_ALPHA = 0.001
 
@@ -80,7 +78,7 @@ def sample_ratio_p(counts: Mapping[Any, int], shares: Mapping[Any, float] | None
     if len(weights) < len(variants) or total == 0:
         return None
     expected = [total * w / sum(weights) for w in weights]
-    return _finite(stats.chisquare([counts[v] for v in variants], expected).pvalue)
+    return _finite(scipy_stats().chisquare([counts[v] for v in variants], expected).pvalue)
 
 
 def two_proportion_z_test(s1: int, n1: int, s2: int, n2: int) -> float | None:
@@ -95,7 +93,7 @@ def two_proportion_z_test(s1: int, n1: int, s2: int, n2: int) -> float | None:
         return None
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     z = (s1 / n1 - s2 / n2) / se
-    return _finite(2 * stats.norm.sf(abs(z)))
+    return _finite(2 * scipy_stats().norm.sf(abs(z)))
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None, float | None]:
@@ -103,7 +101,7 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None, fl
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            result = stats.ttest_ind(a, b, equal_var=False)
+            result = scipy_stats().ttest_ind(a, b, equal_var=False)
             interval = result.confidence_interval(confidence_level=0.95)
         except (ValueError, FloatingPointError, ZeroDivisionError):
             return None, None, None
