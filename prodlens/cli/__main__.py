@@ -1,3 +1,3 @@
-from prodlens.cli import main
+from prodlens.cli import console
 
-raise SystemExit(main())
+console()
