@@ -18,7 +18,9 @@ final as (
         ) }},
         -- a request without a session id counts as its own session
         coalesce(session_id, 'request:' || trace_hash) as session_key,
-        date_trunc('hour', {{ adapter.quote('timestamp') }}) as event_hour,
+        -- the hour's start from whole hours since the epoch: integer arithmetic, where truncating the
+        -- timestamptz costs a time zone conversion per request (~5x slower)
+        {{ timestamp_from_epoch(utc_hour_number(adapter.quote('timestamp')) ~ ' * 3600') }} as event_hour,
         {{ model_name_part('model') }} as model_name,
         coalesce(provider, 'unknown') as provider,
         coalesce(call_type, 'unknown') as call_type,

@@ -11,7 +11,16 @@
 }}
 {{ refuse_full_refresh_after_purge() }}
 
-{%- set levels = [('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')] %}
+{#- (level, unit, the period's key on each request). The keys cost integer or date arithmetic per request:
+    truncating the timestamptz itself costs a time zone conversion per request and level (at 1M requests
+    the model's full build took 1.1-1.3 s that way, 0.13-0.2 s this way). event_date is the UTC date of
+    the timestamp. The keys become timestamps once per period, after the aggregation. #}
+{%- set levels = [
+    ('hourly', 'hour', utc_hour_number(adapter.quote('timestamp'))),
+    ('daily', 'day', 'event_date'),
+    ('weekly', 'week', dbt.date_trunc('week', 'event_date')),
+    ('monthly', 'month', dbt.date_trunc('month', 'event_date')),
+] %}
 
 with
 
@@ -45,14 +54,13 @@ scoped as (
 
 {% endif %}
 
-periods as (
-    {%- for level, unit in levels %}
+{%- for level, unit, key in levels %}
+
+    by_{{ level }} as (
         select
             tenant_id,
             provider,
-            '{{ level }}' as aggregation_level,
-            date_trunc('{{ unit }}', {{ adapter.quote('timestamp') }}) as period_start,
-            date_trunc('{{ unit }}', {{ adapter.quote('timestamp') }}) + interval 1 {{ unit }} as period_end,
+            {{ key }} as period_key,
             count(*) as total_executions,
             count(*) filter (where status = 'success') as successful_executions,
             count(*) filter (where is_error) as failed_executions,
@@ -75,7 +83,28 @@ periods as (
             {{ exact_sum('cost_usd') }} as total_cost_usd,
             max(ingested_at) as source_loaded_at
         from scoped
-        group by all
+        group by tenant_id, provider, {{ key }}
+    ),
+
+{%- endfor %}
+
+periods as (
+    {%- for level, unit, key in levels %}
+        {%- if unit == 'hour' %}
+            {%- set period_start = timestamp_from_epoch('period_key * 3600') %}
+            {%- set period_end = timestamp_from_epoch('(period_key + 1) * 3600') %}
+        {%- else %}
+            {%- set period_start = 'cast(period_key as ' ~ type_timestamptz() ~ ')' %}
+            {%- set period_end = period_start ~ ' + interval 1 ' ~ unit %}
+        {%- endif %}
+        select
+            tenant_id,
+            provider,
+            '{{ level }}' as aggregation_level,
+            {{ period_start }} as period_start,
+            {{ period_end }} as period_end,
+            {{ star_except(['tenant_id', 'provider', 'period_key']) }}
+        from by_{{ level }}
         {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -85,7 +114,7 @@ periods as (
 -- at each level, the first period that contains a reprocessed day: it and the later ones are rebuilt
 -- (they all start inside the rescanned range, so they are complete)
 level_starts as (
-    {%- for level, unit in levels %}
+    {%- for level, unit, key in levels %}
     select
         '{{ level }}' as aggregation_level,
         date_trunc('{{ unit }}', window_start.first_day) as first_period_start
