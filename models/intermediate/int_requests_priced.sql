@@ -29,11 +29,14 @@
 
 with
 
-staged as (
+-- not materialised: the requests are read three times (price lookups, override keys, the priced rows), and
+-- a materialised copy of every column cost more than the three column-pruned scans (1M requests: 1.4 s of
+-- this model's full-build query against 1.05 s)
+staged as {{ not_materialized() }} (
     select * from {{ ref('stg_litellm__requests') }}
 ),
 
-requests as (
+requests as {{ not_materialized() }} (
     select * from staged
     {% if watermark and not prices_changed %}
         where load_completed_at > {{ watermark }}
