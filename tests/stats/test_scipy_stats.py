@@ -11,7 +11,7 @@ from prodlens.stats.scipy_stats import Z_95, scipy_stats
 
 
 def test_z_95_is_scipys_normal_quantile_to_the_last_bit() -> None:
-    assert Z_95 == float(stats.norm.ppf(0.975))
+    assert float(stats.norm.ppf(0.975)) == Z_95
 
 
 def test_scipy_stats_is_the_scipy_module() -> None:
