@@ -7,7 +7,8 @@ The fingerprint of a build is:
   dlt's state (a run that found nothing new) does not;
 - the dbt vars and build arguments of the run;
 - a hash of the dbt project's files (models, macros, seeds, analyses, tests, dbt_project.yml,
-  profiles.yml), so an upgrade or an edited model rebuilds.
+  profiles.yml) and of the Python the dbt Python models run (prodlens.stats, prodlens.python_models), so
+  an upgrade, an edited model or changed statistics rebuild.
 
 It is written to PRODLENS_HOME/dbt/last_build.json only after a build and its publish both succeeded,
 and a run skips build and publish only when the current fingerprint equals it and the published file
@@ -35,22 +36,31 @@ from prodlens.warehouse import connect
 
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 PROJECT_FOLDERS = ("models", "macros", "seeds", "analyses", "tests/dbt")
+#: the package's modules that the dbt Python models import: the statistics behind the stats marts
+MODEL_CODE_FILES = ("python_models.py",)
+MODEL_CODE_FOLDERS = ("stats",)
 
 
 def state_path(home: Home) -> Path:
     return home.root / "dbt" / "last_build.json"
 
 
-def project_hash(root: Path | None = None) -> str:
-    """sha256 over the relative paths and bytes of the dbt project's files, in a stable order."""
-    root = root or project_dir()
+def project_hash(root: Path | None = None, code: Path | None = None) -> str:
+    """sha256 over the relative paths and bytes of the dbt project's files (under `root`) and of the Python
+    its Python models import (under `code`, the prodlens package folder), in a stable order."""
     digest = hashlib.sha256()
-    paths = [root / name for name in PROJECT_FILES]
-    for folder in PROJECT_FOLDERS:
-        paths += sorted(p for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in paths:
-        if path.is_file():
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for base, files, folders in (
+        (root or project_dir(), PROJECT_FILES, PROJECT_FOLDERS),
+        (code or Path(__file__).resolve().parent, MODEL_CODE_FILES, MODEL_CODE_FOLDERS),
+    ):
+        paths = [base / name for name in files]
+        for folder in folders:
+            paths += sorted(
+                p for p in (base / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+            )
+        for path in paths:
+            if path.is_file():
+                digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -194,6 +194,23 @@ def test_the_fingerprint_covers_vars_arguments_and_project_files(home: Home, tmp
     (project / "models" / "b.sql").write_text("select 1 as x\n")
     assert build_state.project_hash(project) != before
 
+    # the statistics the dbt Python models run are part of what a build is made from
+    code = tmp_path / "code"
+    (code / "stats").mkdir(parents=True)
+    (code / "stats" / "effects.py").write_text("Z = 1.96\n")
+    (code / "python_models.py").write_text("X = 1\n")
+    (code / "report.py").write_text("Y = 1\n")
+    before = build_state.project_hash(project, code)
+    (code / "stats" / "effects.py").write_text("Z = 1.959963984540054\n")
+    assert build_state.project_hash(project, code) != before
+    (code / "stats" / "effects.py").write_text("Z = 1.96\n")
+    assert build_state.project_hash(project, code) == before
+    (code / "python_models.py").write_text("X = 2\n")
+    assert build_state.project_hash(project, code) != before
+    (code / "python_models.py").write_text("X = 1\n")
+    (code / "report.py").write_text("Y = 2\n")  # not read by any model
+    assert build_state.project_hash(project, code) == before
+
 
 def write_results(home: Home, unit_tests: list[str], passed: list[str]) -> None:
     home.dbt_target.mkdir(parents=True, exist_ok=True)
