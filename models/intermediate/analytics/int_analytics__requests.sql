@@ -19,7 +19,8 @@ final as (
         -- a request without a session id counts as its own session
         coalesce(session_id, 'request:' || trace_hash) as session_key,
         -- the hour's start from whole hours since the epoch: integer arithmetic, where truncating the
-        -- timestamptz costs a time zone conversion per request (~5x slower)
+        -- timestamptz costs a time zone conversion per request (~6x slower: 0.105 s against 0.017 s
+        -- per 1M rows)
         {{ timestamp_from_epoch(utc_hour_number(adapter.quote('timestamp')) ~ ' * 3600') }} as event_hour,
         {{ model_name_part('model') }} as model_name,
         coalesce(provider, 'unknown') as provider,
