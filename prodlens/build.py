@@ -44,15 +44,23 @@ def has_loaded(home: Home) -> bool:
 
 
 def failed_nodes(home: Home) -> list[str]:
-    """The failed nodes of the last dbt invocation, e.g. ["test unique_sessions_trace_hash"]."""
+    """The failed nodes of the last dbt invocation that wrote run_results.json, e.g.
+    ["test unique_sessions_trace_hash"]."""
     try:
         doc = json.loads((home.dbt_target / "run_results.json").read_text())
     except (OSError, ValueError):
         return []
+    return failed_among(
+        {str(r.get("unique_id", "?.?.?")): str(r.get("status")) for r in doc.get("results", [])}
+    )
+
+
+def failed_among(statuses: dict[str, str]) -> list[str]:
+    """The failed nodes among dbt's statuses by unique id, as "<type> <name>", in dbt's order."""
     failed = []
-    for result in doc.get("results", []):
-        if result.get("status") in ("error", "fail", "runtime error"):
-            parts = str(result.get("unique_id", "?.?.?")).split(".")
+    for unique_id, status in statuses.items():
+        if status in ("error", "fail", "runtime error"):
+            parts = unique_id.split(".")
             failed.append(f"{parts[0]} {parts[2] if len(parts) > 2 else parts[-1]}")
     return failed
 
@@ -74,13 +82,17 @@ def dbt_build(
     quiet: bool = False,
     skip_passed_unit_tests: bool = False,
     new_rows_tests: bool = False,
+    artifacts: bool = True,
 ) -> bool:
     """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes.
 
     skip_passed_unit_tests: leave dbt's unit tests out when all of them passed on this very project
     (prodlens.build_state), unless `args` choose resource types themselves. Scheduled runs pass it.
     new_rows_tests: the incremental models' data tests read the rows this build wrote (scheduled runs
-    after an earlier successful build). Returns whether the unit tests were left out."""
+    after an earlier successful build).
+    artifacts: False leaves dbt's manifest.json and run_results.json unwritten (a scheduled run whose
+    manifest would be the last build's: build_state.manifest_is_current). Failed nodes and passed unit
+    tests come from the invocation itself either way. Returns whether the unit tests were left out."""
     if not has_loaded(home):
         raise NothingToBuild(
             f"nothing to build in {home.root}: no source has loaded data yet "
@@ -98,20 +110,28 @@ def dbt_build(
     )
     if skip_unit_tests:
         args = [*args, "--exclude-resource-type", "unit_test"]
+    statuses: dict[str, str] | None = None  # the lake build's come from run_results.json
     if target.uses_lake():
         from prodlens.lake_build import build_on_lake
 
         built = build_on_lake(home, args, quiet=quiet)
+        failed = [] if built else failed_nodes(home)
     else:
-        built = run_dbt(home, ["build", *args], quiet=quiet, new_rows_tests=new_rows_tests)
+        run = run_dbt(
+            home,
+            ["build", *args],
+            quiet=quiet,
+            new_rows_tests=new_rows_tests,
+            artifacts=artifacts,
+        )
+        built, failed, statuses = run.success, failed_among(run.statuses), run.statuses
     if not built:
-        failed = failed_nodes(home)
         what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
         raise BuildFailed(
             f"dbt build failed{what}; see {home.dbt_logs / 'dbt.log'}. The published database was not changed",
             failed,
         )
-    build_state.record_unit_tests(home)
+    build_state.record_unit_tests(home, statuses)
     return skip_unit_tests
 
 

@@ -68,16 +68,19 @@ def unit_tests_path(home: Home) -> Path:
     return home.root / "dbt" / "unit_tests_passed.json"
 
 
-def record_unit_tests(home: Home) -> None:
+def record_unit_tests(home: Home, statuses: dict[str, str] | None = None) -> None:
     """After a successful build: record the project hash when that build ran every unit test of the
-    manifest and all passed; otherwise leave the record as it was."""
+    manifest and all passed; otherwise leave the record as it was. `statuses` are the build's own (unique
+    id -> status); without them, dbt's run_results.json of the last invocation."""
     try:
         manifest = read_manifest(home)
-        results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+        if statuses is None:
+            results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+            statuses = {str(r["unique_id"]): str(r.get("status")) for r in results}
     except (OSError, ValueError, KeyError):
         return
     wanted = set(manifest.get("unit_tests", {}))
-    passed = {r["unique_id"] for r in results if r.get("status") == "pass" and r["unique_id"] in wanted}
+    passed = {unique_id for unique_id, status in statuses.items() if status == "pass" and unique_id in wanted}
     if wanted and passed == wanted:
         write_json(unit_tests_path(home), {"project": project_hash()})
 
@@ -183,6 +186,19 @@ def changed_sources(home: Home, current: dict[str, Any]) -> list[str] | None:
     if not changed or any(table not in declared for table in changed):
         return None
     return [declared[table] for table in changed]
+
+
+def manifest_is_current(home: Home) -> bool:
+    """True when dbt's manifest.json is the one the last successful build wrote: no dbt invocation has
+    written another since (it is no newer than last_build.json, which a build's publish writes after it).
+    A scheduled run with that build's project, vars and arguments then needs dbt to write neither it nor
+    run_results.json; any other dbt command in between (a compile with other vars) makes the next
+    scheduled run write them again."""
+    try:
+        manifest = (home.dbt_target / "manifest.json").stat().st_mtime_ns
+        return manifest <= state_path(home).stat().st_mtime_ns
+    except OSError:
+        return False
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +123,45 @@ def release_duckdb() -> None:
             environment.close()
 
 
-def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
-    """Run one dbt command in-process; True when it succeeded (models built and tests passed).
+@dataclass(frozen=True)
+class DbtRun:
+    """One dbt invocation: whether it succeeded (true as a bool), and the status of each node it ran by
+    unique id (`success`, `pass`, `error`, `fail`, ...), taken from the invocation itself, so they are
+    known whether or not dbt wrote run_results.json."""
+
+    success: bool
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.success
+
+
+def node_statuses(result: Any) -> dict[str, str]:
+    """unique id -> status of the nodes in a dbtRunnerResult's result (none for commands without nodes)."""
+    statuses: dict[str, str] = {}
+    for node_result in getattr(result, "results", None) or []:
+        node = getattr(node_result, "node", None)
+        status = getattr(node_result, "status", None)
+        if node is not None and status is not None:
+            statuses[str(node.unique_id)] = str(getattr(status, "value", status))
+    return statuses
+
+
+def run_dbt(
+    home: Home,
+    args: Sequence[str],
+    *,
+    quiet: bool = False,
+    new_rows_tests: bool = False,
+    artifacts: bool = True,
+) -> DbtRun:
+    """Run one dbt command in-process; true when it succeeded (models built and tests passed).
 
     quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
     output (the summary of `prodlens run`, the tables of `prodlens demo`).
-    new_rows_tests: data tests of the incremental models read only the rows this build wrote."""
+    new_rows_tests: data tests of the incremental models read only the rows this build wrote.
+    artifacts: False leaves dbt's manifest.json and run_results.json as they were (`--no-write-json`):
+    writing them costs ~1 s per invocation whatever the data (the manifest is written twice)."""
     from dbt.cli.main import dbtRunner
 
     home.ensure()
@@ -136,6 +170,8 @@ def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_te
     flags = ["--quiet"] if quiet else []
     if "DBT_LOG_LEVEL_FILE" not in os.environ:
         flags += ["--log-level-file", LOG_LEVEL_FILE]
+    if not artifacts:
+        flags.append("--no-write-json")
     cli_args = [*flags, *args, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())]
     console = contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext()
     # dbt's console logger writes to the sys.stdout of the moment it is set up
@@ -146,4 +182,4 @@ def run_dbt(home: Home, args: Sequence[str], *, quiet: bool = False, new_rows_te
         release_duckdb()
     if result.exception is not None and not quiet:
         print(f"dbt failed: {result.exception}")
-    return bool(result.success)
+    return DbtRun(bool(result.success), node_statuses(result.result))

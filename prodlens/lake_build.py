@@ -29,4 +29,4 @@ def build_on_lake(home: Home, args: Sequence[str], *, quiet: bool) -> bool:
     for relation in run_models(models, spark):
         if not quiet:
             print(f"python model {relation}: written by prodlens.python_models")
-    return run_dbt(home, ["test", "--select", *names], quiet=quiet)
+    return run_dbt(home, ["test", "--select", *names], quiet=quiet).success

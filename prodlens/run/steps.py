@@ -258,9 +258,16 @@ def step_build(ctx: RunContext) -> Outcome:
         args += ["--select", *selectors]
     # tests on the new rows only after a successful build of the same project, vars and arguments
     new_rows_tests = not ctx.retention_deleted and build_state.loads_changed(ctx.home, current) is not None
+    # dbt's manifest.json would come out as the one that build wrote: leave it and run_results.json as they are
+    artifacts = not (selectors and build_state.manifest_is_current(ctx.home))
     try:
         unit_tests_skipped = dbt_build(
-            ctx.home, args, quiet=True, skip_passed_unit_tests=True, new_rows_tests=new_rows_tests
+            ctx.home,
+            args,
+            quiet=True,
+            skip_passed_unit_tests=True,
+            new_rows_tests=new_rows_tests,
+            artifacts=artifacts,
         )
     except NothingToBuild as nothing:
         raise NothingYet(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 import prodlens.run.steps as steps
 import prodlens.runlog as runlog
-from prodlens.build import failed_nodes
+from prodlens import build_state
+from prodlens.build import failed_among, failed_nodes
 from prodlens.errors import DatabaseLocked, PendingPackageStuck, UserError
 from prodlens.home import Home
 from prodlens.run.config import FreshnessConfig, GithubConfig, RunConfig, TracesConfig
@@ -186,6 +188,28 @@ def test_dbt_failures_are_named(home: Home) -> None:
         )
     )
     assert failed_nodes(home) == ["model sessions", "test unique_sessions_trace_hash"]
+    # the same from an invocation's own statuses, when dbt wrote no run_results.json
+    assert failed_among(
+        {
+            "model.prodlens.sessions": "error",
+            "unit_test.prodlens.sessions.hand_computed": "fail",
+            "seed.prodlens.bot_logins": "success",
+            "test.prodlens.dq_unpriced_request_share": "warn",
+        }
+    ) == ["model sessions", "unit_test sessions"]
+
+
+def test_the_manifest_is_current_until_another_dbt_command_writes_one(home: Home) -> None:
+    manifest = home.dbt_target / "manifest.json"
+    assert not build_state.manifest_is_current(home)  # neither file yet
+    home.dbt_target.mkdir(parents=True)
+    manifest.write_text("{}")
+    assert not build_state.manifest_is_current(home)  # no successful build recorded
+    build_state.remember(home, {"newest_load": "1"})
+    os.utime(manifest, ns=(1, build_state.state_path(home).stat().st_mtime_ns - 1))
+    assert build_state.manifest_is_current(home)
+    os.utime(manifest, ns=(1, build_state.state_path(home).stat().st_mtime_ns + 1))  # a later dbt compile
+    assert not build_state.manifest_is_current(home)
 
 
 def test_no_trace_files_yet_is_a_warning(home: Home, tmp_path: Path) -> None:

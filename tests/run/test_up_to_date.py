@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from prodlens import build_state
+from prodlens.dbt_runner import DbtRun
 from prodlens.home import Home
 from prodlens.run import freshness
 from prodlens.run.config import RunConfig, TracesConfig
@@ -120,11 +122,13 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     )
 
     def scheduled() -> tuple[str, set[str]]:
+        """The run's build line and the nodes it ran: those whose SQL dbt wrote under target/run."""
+        started = time.time_ns()
         prodlens("run", "--config", str(toml), home=home)
         entry = json.loads(home.runs_log.read_text().splitlines()[-1])
         build = dict(line.split(": ", 1) for line in entry["details"]["summary"])["build"]
-        results = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
-        return build, {r["unique_id"].split(".")[-1] for r in results if r["status"] == "success"}
+        ran = {p.stem for p in (home.dbt_target / "run").rglob("*.sql") if p.stat().st_mtime_ns >= started}
+        return build, ran
 
     def unique_test_sql(models_yml: str = "marts/_marts__models.yml", model: str = "sessions") -> str:
         folder = home.dbt_target / "compiled" / "prodlens" / "models" / models_yml
@@ -132,6 +136,9 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
 
     first, built = scheduled()
     assert "created_at" not in unique_test_sql()  # the first build tests every row
+    manifest = home.dbt_target / "manifest.json"
+    assert (home.dbt_target / "run_results.json").is_file() and build_state.manifest_is_current(home)
+    manifest_written = manifest.stat().st_mtime_ns
     # what reads only GitHub's or Claude Code's raw tables
     elsewhere = {"stg_github__pull_requests", "int_github__pull_requests", "daily_agent_activity"}
     assert "only what reads" not in first and {"sessions", *elsewhere} <= built
@@ -141,6 +148,10 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     assert "(only what reads litellm.litellm_requests" in second, second
     assert "sessions" in built and "int_requests_priced" in built
     assert not elsewhere & built
+    # the manifest would come out as the first build's: dbt writes neither it nor run_results.json
+    assert manifest.stat().st_mtime_ns == manifest_written
+    assert not (home.dbt_target / "run_results.json").exists()
+    assert build_state.manifest_is_current(home)
     assert query_count(home) > sessions_before
     # the incremental models' tests read the rows this run wrote (macros/tests/get_where_subquery.sql)
     assert "incremental models tested on the rows it wrote" in second
@@ -237,6 +248,11 @@ def test_unit_tests_are_recorded_only_when_every_one_passed(home: Home) -> None:
     assert recorded == {"project": build_state.project_hash()}
     build_state.unit_tests_path(home).write_text(json.dumps({"project": "an older project"}))
     assert not build_state.unit_tests_passed(home)  # an edited model runs them again
+    # a build's own statuses win over run_results.json (a scheduled run that left dbt's JSON unwritten)
+    build_state.record_unit_tests(home, {everything[0]: "pass", everything[1]: "fail"})
+    assert not build_state.unit_tests_passed(home)
+    build_state.record_unit_tests(home, dict.fromkeys(everything, "pass"))
+    assert build_state.unit_tests_passed(home)
 
 
 def test_a_scheduled_build_leaves_out_unit_tests_that_passed_on_this_project(
@@ -246,9 +262,9 @@ def test_a_scheduled_build_leaves_out_unit_tests_that_passed_on_this_project(
 
     calls: list[list[str]] = []
 
-    def fake_dbt(home: Home, args: list[str], *, quiet: bool = False, new_rows_tests: bool = False) -> bool:
+    def fake_dbt(home: Home, args: list[str], **options: bool) -> DbtRun:
         calls.append(list(args))
-        return True
+        return DbtRun(True)
 
     monkeypatch.setattr(build, "run_dbt", fake_dbt)
     monkeypatch.setattr(build, "has_loaded", lambda home: True)
