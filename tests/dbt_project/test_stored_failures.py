@@ -72,7 +72,8 @@ def test_an_error_fails_the_build_and_keeps_its_failing_rows(demo: DemoRun, tmp_
     )
     proc = prodlens("build", "--", "--select", "unique_sessions_trace_hash", home=home, check=False)
     assert proc.returncode != 0
-    assert "unique_sessions_trace_hash" in proc.stdout + proc.stderr
+    # named from the invocation's own statuses (prodlens.build.failed_among)
+    assert "dbt build failed (test unique_sessions_trace_hash)" in proc.stdout + proc.stderr
     kind, rows = stored(home, "unique_sessions_trace_hash")
     assert kind == "VIEW"
     assert [count for _, count in rows] == [4]  # row 3's hash, now on rows 0, 1 and 2 too
