@@ -35,6 +35,12 @@ def stored(home: Home, name: str) -> tuple[str, list[tuple]]:
     return kind[0], rows
 
 
+def build_one(home: Home, name: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`prodlens build` of the one node `name`: its exit code and everything it printed."""
+    proc = prodlens("build", "--", "--select", name, home=home, env=env, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def test_a_warning_stores_its_failures_and_the_build_passes(demo: DemoRun, tmp_path: Path) -> None:
     con = duckdb.connect(str(demo.home.warehouse), read_only=True)
     tenant, day, requests = con.execute(
@@ -54,8 +60,8 @@ def test_a_warning_stores_its_failures_and_the_build_passes(demo: DemoRun, tmp_p
             "order by trace_hash limit 2)",
         ],
     )
-    proc = prodlens("build", "--", "--select", "dq_unpriced_request_share", home=home, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code, output = build_one(home, "dq_unpriced_request_share")
+    assert code == 0, output
     kind, rows = stored(home, "dq_unpriced_request_share")
     assert kind == "VIEW"
     assert rows == [(tenant, day, requests, 2, 2 / requests, ["unknown-model"])]
@@ -70,10 +76,10 @@ def test_an_error_fails_the_build_and_keeps_its_failing_rows(demo: DemoRun, tmp_
             "where rowid < 3"
         ],
     )
-    proc = prodlens("build", "--", "--select", "unique_sessions_trace_hash", home=home, check=False)
-    assert proc.returncode != 0
+    code, output = build_one(home, "unique_sessions_trace_hash")
+    assert code != 0
     # named from the invocation's own statuses (prodlens.build.failed_among)
-    assert "dbt build failed (test unique_sessions_trace_hash)" in proc.stdout + proc.stderr
+    assert "dbt build failed (test unique_sessions_trace_hash)" in output
     kind, rows = stored(home, "unique_sessions_trace_hash")
     assert kind == "VIEW"
     assert [count for _, count in rows] == [4]  # row 3's hash, now on rows 0, 1 and 2 too
@@ -90,8 +96,8 @@ def test_a_stored_table_of_the_same_name_becomes_the_view(demo: DemoRun, tmp_pat
             "create table dq.unique_sessions_trace_hash as select 'stale' as unique_field, 9 as n_records",
         ],
     )
-    proc = prodlens("build", "--", "--select", "unique_sessions_trace_hash", home=home, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code, output = build_one(home, "unique_sessions_trace_hash")
+    assert code == 0, output
     assert stored(home, "unique_sessions_trace_hash") == ("VIEW", [])
 
 
@@ -100,10 +106,8 @@ def test_a_data_test_runs_only_its_store_and_its_count(demo: DemoRun, tmp_path: 
     statements per test, ~25 ms of a scheduled run each (issue 13). This one runs two, in autocommit."""
     home = tampered_copy(demo.home, tmp_path, [])
     name = "unique_sessions_trace_hash"
-    proc = prodlens(
-        "build", "--", "--select", name, home=home, env={"DBT_LOG_LEVEL_FILE": "debug"}, check=False
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code, output = build_one(home, name, env={"DBT_LOG_LEVEL_FILE": "debug"})
+    assert code == 0, output
     log = (home.dbt_logs / "dbt.log").read_text()
     statements = [
         " ".join(re.sub(r"/\*.*?\*/", "", sql, flags=re.S).split()[:5]).lower()
