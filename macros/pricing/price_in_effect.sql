@@ -141,7 +141,7 @@
 
 {#-
     A scalar query: a hash of everything a request's price depends on besides the request, the rows of
-    the seeds model_prices and price_overrides and var default_price_usd_per_mtok. int_requests_priced
+    the seeds model_prices and price_overrides and var default_price_usd_per_mtok. sessions
     stores it on each row and re-prices every request when it changes.
 -#}
 {% macro prices_version() -%}

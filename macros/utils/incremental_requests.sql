@@ -1,5 +1,5 @@
 {#-
-    The request-grain models (stg_litellm__requests, int_requests_priced, sessions) are incremental: a run
+    The request-grain models (stg_litellm__requests, sessions) are incremental: a run
     reads only the rows that arrived or changed upstream since the newest watermark in the model's own
     table, and replaces rows by trace_hash (delete+insert). A full refresh builds them from everything and
     gives the same rows (tests/analytics/test_incremental.py).

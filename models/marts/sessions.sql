@@ -1,7 +1,24 @@
--- One row per LLM request (the ProdLens `sessions` table), priced, deduplicated on trace_hash.
--- Incremental (macros/utils/incremental_requests.sql): a run copies the requests priced since the newest
--- `created_at` here, replacing rows by trace_hash.
-{%- set watermark = request_grain_watermark('created_at') %}
+-- One row per LLM request (the ProdLens `sessions` table), deduplicated on trace_hash and priced, with
+-- pricing_status saying which price applied, in this order:
+--   cache_hit  LiteLLM answered from its response cache: cost 0, cache_savings_usd = what it would have cost;
+--   override   a row of seeds/price_overrides.csv (the tenant's own row before a `*` row);
+--   catalog    the model_prices row in effect at the timestamp (the lookups of macros/pricing/price_in_effect.sql),
+--              at the tier its prompt size reaches;
+--   proxy      no price known, and the proxy logged a cost above 0 (LiteLLM's response_cost, SpendLogs' spend);
+--   default    the ProdLens default price (var default_price_usd_per_mtok).
+-- The one priced copy of the requests: int_analytics__requests reads it (at 10M requests a second wide copy,
+-- an intermediate table priced here and copied, cost ~20 s of every full build).
+-- Incremental (macros/utils/incremental_requests.sql): a run prices the requests staged since the newest
+-- `load_completed_at` here, replacing rows by trace_hash, and every request again when the prices changed
+-- (`prices_version`: the seeds model_prices and price_overrides and the default price, hashed).
+{%- set watermark = request_grain_watermark('load_completed_at') %}
+{%- set prices_changed = not request_grain_is_incremental('prices_version') %}
+{%- if watermark and not prices_changed %}
+    {%- set versions = run_query(
+        'select (select max(prices_version) from ' ~ this ~ '), (' ~ prices_version() ~ ')'
+    ).rows[0] %}
+    {%- set prices_changed = versions[0] != versions[1] %}
+{%- endif %}
 {{
     config(
         materialized=incremental_materialization(),
@@ -9,17 +26,185 @@
         incremental_strategy='delete+insert',
         unique_key='trace_hash',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_rows_gone_upstream(this, ref('int_requests_priced')) }}",
+        post_hook="{{ delete_rows_gone_upstream(this, ref('stg_litellm__requests')) }}",
     )
 }}
 
 with
 
-priced as (
-    select * from {{ ref('int_requests_priced') }}
-    {% if watermark %}
-        where created_at > {{ watermark }}
+-- not materialised: the requests are read three times (price lookups, override keys, the priced rows), and
+-- a materialised copy of every column cost more than the three column-pruned scans (1M requests: 1.4 s of
+-- this model's full-build query against 1.05 s)
+staged as {{ not_materialized() }} (
+    select * from {{ ref('stg_litellm__requests') }}
+),
+
+requests as {{ not_materialized() }} (
+    select * from staged
+    {% if watermark and not prices_changed %}
+        where load_completed_at > {{ watermark }}
     {% endif %}
+),
+
+prices as (
+    select * from {{ ref('model_prices') }}
+),
+
+overrides as (
+    select * from {{ ref('price_overrides') }}
+),
+
+requests_named as {{ not_materialized() }} (
+    select
+        *,
+        {{ model_name_part('model') }} as model_name
+    from requests
+),
+
+price_lookups as (
+    {{ price_lookups('requests_named', 'model', 'provider', 'catalog_key') }}
+),
+
+price_candidates as (
+    {{ price_candidates('price_lookups', 'prices') }}
+),
+
+-- the catalogue row in effect per lookup and price period
+catalog_segments as (
+    {{ price_segments('price_candidates') }}
+),
+
+-- the distinct (tenant, provider, model) of the requests: overrides are matched once per key, not per request
+override_keys as (
+    select distinct
+        coalesce(tenant_id, '') as key_tenant_id,
+        coalesce(provider, '') as key_provider,
+        model as key_model,
+        tenant_id,
+        provider,
+        model,
+        model_name
+    from requests_named
+    where model is not null
+),
+
+-- every override row that can apply to a key: its tenant (else `*`), provider (else `*`), and model (as
+-- stored, else its name)
+override_candidates as (
+    select
+        override_keys.key_tenant_id,
+        override_keys.key_provider,
+        override_keys.key_model,
+        overrides.tenant_id as override_tenant_id,
+        overrides.provider as override_provider,
+        lower(overrides.model) = override_keys.model as exact_model,
+        overrides.effective_from,
+        overrides.effective_to,
+        overrides.input_usd_per_mtok,
+        overrides.output_usd_per_mtok,
+        coalesce(overrides.cache_read_usd_per_mtok, overrides.input_usd_per_mtok) as cache_read_usd_per_mtok,
+        coalesce(overrides.cache_write_usd_per_mtok, overrides.input_usd_per_mtok) as cache_write_usd_per_mtok
+    from override_keys
+    inner join overrides
+        on (override_keys.model = lower(overrides.model) or override_keys.model_name = lower(overrides.model))
+        and (overrides.provider = '*' or override_keys.provider = lower(overrides.provider))
+        and (overrides.tenant_id = '*' or override_keys.tenant_id = overrides.tenant_id)
+),
+
+-- the override in effect per key and period: the tenant's own row first, then the provider's, the exact
+-- model, the latest start
+override_segments as (
+    {{ effective_segments(
+        'override_candidates',
+        ['key_tenant_id', 'key_provider', 'key_model'],
+        "(candidate.override_tenant_id <> '*') desc, (candidate.override_provider <> '*') desc, "
+        ~ 'candidate.exact_model desc, candidate.effective_from desc'
+    ) }}
+),
+
+-- the per-token prices that apply (null when none is known) and where they come from: each request meets
+-- its catalogue row and its override by equality on a small relation and a range test on its timestamp
+{%- set tier = price_tier(
+    'requests_named.tokens_in', 'catalog_segments.tier_1_above_tokens', 'catalog_segments.tier_2_above_tokens'
+) %}
+known_prices as (
+    select
+        {{ star_except(['model_name'], 'requests_named') }},  -- noqa: RF02
+        catalog_segments.catalog_key as price_catalog_key,
+        case when catalog_segments.lookup_model is not null then {{ tier }} end as price_tier,
+        case
+            when override_segments.key_model is not null then 'override'
+            when catalog_segments.lookup_model is not null then 'catalog'
+            when requests_named.proxy_cost_usd > 0 then 'proxy'
+            else 'default'
+        end as price_source,
+        coalesce(
+            override_segments.input_usd_per_mtok,
+            {{ tiered_price(tier, 'input_usd_per_mtok', 'catalog_segments') }}
+        ) as known_input,
+        coalesce(
+            override_segments.output_usd_per_mtok,
+            {{ tiered_price(tier, 'output_usd_per_mtok', 'catalog_segments') }}
+        ) as known_output,
+        coalesce(
+            override_segments.cache_read_usd_per_mtok,
+            {{ tiered_price(tier, 'cache_read_usd_per_mtok', 'catalog_segments') }}
+        ) as known_cache_read,
+        coalesce(
+            override_segments.cache_write_usd_per_mtok,
+            {{ tiered_price(tier, 'cache_write_usd_per_mtok', 'catalog_segments') }}
+        ) as known_cache_write
+    from requests_named
+    left join catalog_segments
+        on {{ price_segment_match('requests_named', 'catalog_segments', 'model', 'provider', 'catalog_key') }}
+    left join override_segments
+        on coalesce(requests_named.tenant_id, '') = override_segments.key_tenant_id
+        and coalesce(requests_named.provider, '') = override_segments.key_provider
+        and requests_named.model = override_segments.key_model
+        and {{ in_segment('override_segments', 'requests_named.' ~ adapter.quote('timestamp')) }}
+),
+
+-- the per-token prices applied: the known ones, else the default; none when the proxy's cost priced it
+priced as (
+    select
+        {{ star_except(['known_input', 'known_output', 'known_cache_read', 'known_cache_write']) }},
+        case when price_source <> 'proxy' then {{ price_or_default('known_input') }} end as input_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_output') }} end as output_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_cache_read') }} end
+            as cache_read_usd_per_mtok,
+        case when price_source <> 'proxy' then {{ price_or_default('known_cache_write') }} end
+            as cache_write_usd_per_mtok
+    from known_prices
+),
+
+-- what the call costs at its price, before a response-cache hit makes it free
+costed as (
+    select
+        *,
+        case
+            when price_source = 'proxy' then proxy_cost_usd
+            else {{ token_cost(
+                'input_usd_per_mtok', 'output_usd_per_mtok', 'cache_read_usd_per_mtok', 'cache_write_usd_per_mtok'
+            ) }}
+        end as list_cost_usd
+    from priced
+),
+
+priced_requests as (
+    select
+        {{ star_except(['price_source', 'list_cost_usd']) }},
+        case when coalesce(cache_hit, false) then 0 else list_cost_usd end as cost_usd,
+        case
+            -- a response-cache hit saved the whole call
+            when coalesce(cache_hit, false) then list_cost_usd
+            when price_source = 'proxy' then 0
+            -- prompt caching: what the cached tokens would have cost at the full input price, minus what they cost
+            else (cache_read_tokens * (input_usd_per_mtok - cache_read_usd_per_mtok)) / 1e6
+        end as cache_savings_usd,
+        case when coalesce(cache_hit, false) then 'cache_hit' else price_source end as pricing_status,
+        ({{ prices_version() }}) as prices_version,
+        {{ analytics_run_started_at() }} as created_at
+    from costed
 ),
 
 final as (
@@ -83,8 +268,13 @@ final as (
         load_id,
         parent_span_id,
         load_completed_at,
-        created_at
-    from priced
+        created_at,
+        -- added later: appended, in the order an existing table gains them
+        catalog_key,
+        original_model_group,
+        source_item,
+        prices_version
+    from priced_requests
 )
 
 select * from final

@@ -24,7 +24,6 @@ RAW_TABLES: dict[str, str] = {
 # deletes their old rows too, as an incremental build would keep them.
 REQUEST_TABLES: dict[str, str] = {
     "staging.stg_litellm__requests": "timestamp",
-    "intermediate.int_requests_priced": "timestamp",
 }
 # Entity and bookkeeping tables of the GitHub marts: neither purged nor aggregates.
 ENTITY_MARTS = frozenset({"pull_requests", "commits", "etag_state", "developer_identity_map"})

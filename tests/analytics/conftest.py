@@ -66,7 +66,7 @@ INCREMENTAL_MARTS = (
     "routing_decisions",
 )
 # the incremental request-grain tables (schema.table; compared in the working database)
-REQUEST_TABLES = ("staging.stg_litellm__requests", "intermediate.int_requests_priced", "marts.sessions")
+REQUEST_TABLES = ("staging.stg_litellm__requests", "marts.sessions")
 METADATA_COLUMNS = {"created_at", "invocation_id"}
 # the day a row of an incremental mart belongs to (daily rows of provider_performance: its weekly and
 # monthly rows are rebuilt for the whole week and month that contain the look-back window)
@@ -166,7 +166,7 @@ class SampleBuild:
     rebuilt_after_batch_b: dict[str, tuple[int, Any]]
     incremental: Snapshot
     full_refresh: Snapshot
-    # how many of the three incremental builds priced rows that int_requests_priced still holds
+    # how many of the three incremental builds priced rows that sessions still holds
     pricing_runs: int
 
     @property
@@ -200,9 +200,7 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
         con.close()
     incremental = {**snapshot(home.published), **snapshot(home.warehouse, REQUEST_TABLES)}
     con = connect(home.warehouse)
-    pricing_runs = con.execute(
-        "select count(distinct created_at) from intermediate.int_requests_priced"
-    ).fetchone()[0]
+    pricing_runs = con.execute("select count(distinct created_at) from marts.sessions").fetchone()[0]
     con.close()
     # from scratch, with every test of these models (unit tests, data tests, the singular tests)
     build(home, "--full-refresh")

@@ -1,4 +1,4 @@
-"""int_requests_priced is incremental, yet a change of the price inputs re-prices every request it holds.
+"""sessions is incremental, yet a change of the price inputs re-prices every request it holds.
 
 The prices_version hash covers the seeds model_prices and price_overrides and var default_price_usd_per_mtok;
 the var is what a test can change without editing the repository's seed files, and it goes through the

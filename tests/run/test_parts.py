@@ -122,8 +122,7 @@ def test_purge_deletes_old_raw_and_row_level_rows_only(home: Home) -> None:
         con.execute(f'create table raw.litellm_requests as select ts as "timestamp" from ({days})')
         con.execute(f"create table raw.litellm_rejects as select ts as ingested_at from ({days})")
         con.execute(f'create table marts.sessions as select ts as "timestamp" from ({days})')
-        for table in ("staging.stg_litellm__requests", "intermediate.int_requests_priced"):
-            con.execute(f'create table {table} as select ts as "timestamp" from ({days})')
+        con.execute(f'create table staging.stg_litellm__requests as select ts as "timestamp" from ({days})')
         con.execute(
             f"create table marts.daily_session_metrics as select ts::date as event_date from ({days})"
         )
@@ -133,7 +132,6 @@ def test_purge_deletes_old_raw_and_row_level_rows_only(home: Home) -> None:
         "raw.litellm_requests": 4,
         "raw.litellm_rejects": 4,
         "staging.stg_litellm__requests": 4,
-        "intermediate.int_requests_priced": 4,
         "marts.sessions": 4,
     }
     with duckdb.connect(str(home.warehouse), read_only=True) as con:

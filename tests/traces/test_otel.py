@@ -137,7 +137,7 @@ def test_a_child_span_read_after_its_parent_in_another_run_is_part_of_the_parent
         n.close()
 
 
-REQUEST_GRAIN = ("staging.stg_litellm__requests", "intermediate.int_requests_priced", "marts.sessions")
+REQUEST_GRAIN = ("staging.stg_litellm__requests", "marts.sessions")
 
 
 def _request_ids(warehouse: Path) -> dict[str, set[str]]:
@@ -151,7 +151,7 @@ def test_a_parent_span_loaded_after_its_child_removes_the_child_from_every_reque
     tmp_path: Path, produced: tuple
 ) -> None:
     """The opposite order: the child alone is loaded and built first (nothing says it is nested yet); the
-    incremental build after its parent's load removes it from staging, pricing and sessions, as a full
+    incremental build after its parent's load removes it from staging and sessions (priced), as a full
     refresh would leave it out."""
     paths, _, _ = produced
     lines = paths["span_per_line"].read_text().splitlines()

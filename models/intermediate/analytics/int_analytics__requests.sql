@@ -1,20 +1,21 @@
 -- One row per priced LLM request with the derived keys the analytics marts group on: every column of
--- int_requests_priced, with provider and call_type defaulted to 'unknown', and the request's kind
--- (error, proxy rejection, response-cache hit, provider call). Not the incremental bookkeeping columns, but
+-- sessions (the one priced copy of the requests) but the data model's numeric id, with provider and
+-- call_type defaulted to 'unknown', and the request's kind (error, proxy rejection, response-cache hit,
+-- provider call). Not the incremental bookkeeping columns, but
 -- priced_at: the run that priced the row, so that a scheduled run tests this view on the rows it priced.
 {{ config(meta={'written_at': 'priced_at'}) }}
 
 with
 
 priced as (
-    select * from {{ ref('int_requests_priced') }}
+    select * from {{ ref('sessions') }}
 ),
 
 final as (
     select
         {{ star(
-            ref('int_requests_priced'),
-            except=['provider', 'call_type', 'load_completed_at', 'prices_version', 'created_at'],
+            ref('sessions'),
+            except=['id', 'provider', 'call_type', 'load_completed_at', 'prices_version', 'created_at'],
         ) }},
         -- a request without a session id counts as its own session
         coalesce(session_id, 'request:' || trace_hash) as session_key,
