@@ -130,6 +130,12 @@ override_segments as (
 known_prices as (
     select
         {{ star_except(['model_name'], 'requests_named') }},  -- noqa: RF02
+        {% for price in ['input', 'output', 'cache_read', 'cache_write'] -%}
+            coalesce(
+                override_segments.{{ price }}_usd_per_mtok,
+                {{ tiered_price(tier, price ~ '_usd_per_mtok', 'catalog_segments') }}
+            ) as known_{{ price }},
+        {% endfor -%}
         catalog_segments.catalog_key as price_catalog_key,
         case when catalog_segments.lookup_model is not null then {{ tier }} end as price_tier,
         case
@@ -137,23 +143,7 @@ known_prices as (
             when catalog_segments.lookup_model is not null then 'catalog'
             when requests_named.proxy_cost_usd > 0 then 'proxy'
             else 'default'
-        end as price_source,
-        coalesce(
-            override_segments.input_usd_per_mtok,
-            {{ tiered_price(tier, 'input_usd_per_mtok', 'catalog_segments') }}
-        ) as known_input,
-        coalesce(
-            override_segments.output_usd_per_mtok,
-            {{ tiered_price(tier, 'output_usd_per_mtok', 'catalog_segments') }}
-        ) as known_output,
-        coalesce(
-            override_segments.cache_read_usd_per_mtok,
-            {{ tiered_price(tier, 'cache_read_usd_per_mtok', 'catalog_segments') }}
-        ) as known_cache_read,
-        coalesce(
-            override_segments.cache_write_usd_per_mtok,
-            {{ tiered_price(tier, 'cache_write_usd_per_mtok', 'catalog_segments') }}
-        ) as known_cache_write
+        end as price_source
     from requests_named
     left join catalog_segments
         on {{ price_segment_match('requests_named', 'catalog_segments', 'model', 'provider', 'catalog_key') }}
