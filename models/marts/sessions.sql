@@ -6,8 +6,8 @@
 --              at the tier its prompt size reaches;
 --   proxy      no price known, and the proxy logged a cost above 0 (LiteLLM's response_cost, SpendLogs' spend);
 --   default    the ProdLens default price (var default_price_usd_per_mtok).
--- The one priced copy of the requests: int_analytics__requests reads it (at 10M requests a second wide copy,
--- an intermediate table priced here and copied, cost ~20 s of every full build).
+-- The one priced copy of the requests: int_analytics__requests reads it. (A priced intermediate table
+-- copied whole into this one cost ~20 s of a full build at 10M requests.)
 -- Incremental (macros/utils/incremental_requests.sql): a run prices the requests staged since the newest
 -- `load_completed_at` here, replacing rows by trace_hash, and every request again when the prices changed
 -- (`prices_version`: the seeds model_prices and price_overrides and the default price, hashed).
