@@ -1,7 +1,7 @@
 {#-
     THE definition of the ProdLens report's metrics, written once.
 
-    `report_metrics_sql(windows, requests, pull_requests, commits, repositories, policy_models)` returns one SELECT that
+    `report_metrics_sql(windows, days, pull_requests, commits, repositories, policy_models)` returns one SELECT that
     computes every report metric for every row of `windows`. Two models compile it in the same dbt run:
 
       * marts.report_metrics      windows = every week, month and the whole span of each tenant and repo;
@@ -16,7 +16,10 @@
       windows        SQL of a relation with tenant_id, repo_slug, period_type, period_start, period_end
                      (dates, both inclusive). It may select from `report_bounds` (tenant_id, repo_slug,
                      first_activity_date, last_activity_date), defined by this macro.
-      requests       relation of requests (marts.sessions columns).
+      days           relation of daily figures (marts.report_daily_figures columns: one row per tenant,
+                     repository, UTC day and model, with the day's counts, exact sums and sorted lists of
+                     developers, active hours and provider-call latencies). A window adds up its days, so
+                     no figure reads a request: the exact median latency takes every value of the lists.
       pull_requests  relation of pull requests (marts.pull_requests columns).
       commits        relation of commits (marts.commits columns).
       repositories   relation of the (tenant_id, repo_slug) pairs entitled to GitHub outcomes
@@ -29,7 +32,7 @@
     `repositories`; otherwise its GitHub figures (and cost per merged PR) are null and GitHub activity
     does not widen its window. Bots are left out unless var include_bots is true.
 -#}
-{% macro report_metrics_sql(windows, requests, pull_requests, commits, repositories, policy_models) -%}
+{% macro report_metrics_sql(windows, days, pull_requests, commits, repositories, policy_models) -%}
     {#- whole weeks from the period's first week to its last (both Monday-started) -#}
     {%- set merged_in_window =
         'report_pull_requests.merged_date between report_windows.period_start and report_windows.period_end' -%}
@@ -41,27 +44,8 @@
     ) -%}
 with
 
-report_requests as (
-    select
-        tenant_id,
-        repo_slug,
-        event_date,
-        {{ utc_hour_number(adapter.quote('timestamp')) }} as active_hour,  -- an hour's number, for distinct counts
-        developer_id,
-        latency_ms,
-        status,
-        -- served or failed by a provider (not refused by the proxy, not a response-cache hit)
-        status <> 'rejected' and not coalesce(cache_hit, false) as is_provider_call,
-        accepted_flag,
-        accepted,
-        total_tokens,
-        -- acceptance figures count the requests whose acceptance was tracked only
-        case when accepted is not null then accepted_lines end as accepted_lines,
-        case when accepted is not null then diff_ratio end as diff_ratio,
-        cost_usd,
-        model
-    from {{ requests }}
-    where repo_slug is not null
+report_days as (
+    select * from {{ days }}
 ),
 
 report_pull_requests as (
@@ -103,7 +87,7 @@ report_bounds as (
             repo_slug,
             min(event_date) as first_request_date,
             max(event_date) as last_request_date
-        from report_requests
+        from report_days
         group by all
     ) as pairs
     left join (
@@ -142,55 +126,64 @@ report_policy as (
     select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
--- Distinct developers and active hours are counted over the distinct (day, developer, hour) rows of each
--- tenant and repository rather than over every request of a window (a developer makes many requests an
--- hour): the same counts from far fewer rows.
-report_activity as (
+-- Distinct developers and active hours of a window: the distinct values of its days' lists.
+report_day_developers as (
     select distinct
         tenant_id,
         repo_slug,
         event_date,
-        developer_id,
-        active_hour
-    from report_requests
+        developer_id
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            event_date,
+            {{ unnest_list('developer_ids') }} as developer_id
+        from report_days
+    ) as developers
 ),
 
-activity_figures as (
+report_day_hours as (
+    select distinct
+        tenant_id,
+        repo_slug,
+        event_date,
+        active_hour
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            event_date,
+            {{ unnest_list('active_hours') }} as active_hour
+        from report_days
+    ) as hours
+),
+
+{% for figures, relation, column, counted in [
+    ('developer_figures', 'report_day_developers', 'developer_id', 'active_developers'),
+    ('hour_figures', 'report_day_hours', 'active_hour', 'active_hours'),
+] -%}
+{{ figures }} as (
     select
         {{ window_key }},
-        count(distinct report_activity.active_hour) as active_hours,
-        count(distinct report_activity.developer_id) as active_developers
+        count(distinct {{ relation }}.{{ column }}) as {{ counted }}
     from report_windows
-    left join report_activity
-        on report_windows.tenant_id = report_activity.tenant_id
-        and report_windows.repo_slug = report_activity.repo_slug
-        and report_activity.event_date between report_windows.period_start and report_windows.period_end
+    left join {{ relation }}
+        on report_windows.tenant_id = {{ relation }}.tenant_id
+        and report_windows.repo_slug = {{ relation }}.repo_slug
+        and {{ relation }}.event_date between report_windows.period_start and report_windows.period_end
     group by {{ window_key }}
 ),
 
--- The additive figures of each tenant, repository, day and model (sums of money and ratios as exact
--- decimals): a window adds up its days, so only the median latency reads every request of every window.
-report_day_models as (
+{% endfor -%}
+-- The provider calls' latencies of a window: every value of its days' lists, so the median is exact.
+report_latencies as (
     select
-        report_requests.tenant_id,
-        report_requests.repo_slug,
-        report_requests.event_date,
-        report_requests.model,
-        count(*) as request_count,
-        count(*) filter (where report_requests.status = 'error') as error_count,
-        count(*) filter (where report_requests.is_provider_call) as provider_call_count,
-        sum(report_requests.accepted_flag) as accepted_count,
-        -- acceptance is tracked only for requests whose record carried an acceptance field
-        count(report_requests.accepted) as acceptance_tracked_count,
-        sum(report_requests.total_tokens) filter (where report_requests.accepted is not null) as tracked_total_tokens,
-        sum(report_requests.total_tokens) as total_tokens,
-        sum(report_requests.accepted_lines) as accepted_lines,
-        {{ exact_decimal_sum('report_requests.diff_ratio') }} as diff_ratio_sum,
-        count(report_requests.diff_ratio) as diff_ratio_count,
-        count(report_requests.diff_ratio) filter (where report_requests.diff_ratio >= 0.7) as diff_ratio_ge_07_count,
-        {{ exact_decimal_sum('report_requests.cost_usd') }} as cost_usd_sum
-    from report_requests
-    group by report_requests.tenant_id, report_requests.repo_slug, report_requests.event_date, report_requests.model
+        tenant_id,
+        repo_slug,
+        event_date,
+        {{ unnest_list('provider_latencies_ms') }} as latency_ms
+    from report_days
 ),
 
 request_figures as (
@@ -200,25 +193,25 @@ request_figures as (
             'request_count', 'error_count', 'provider_call_count', 'acceptance_tracked_count', 'diff_ratio_count',
             'diff_ratio_ge_07_count',
         ] %}
-        cast(coalesce(sum(report_day_models.{{ count }}), 0) as {{ dbt.type_bigint() }}) as {{ count }},
+        cast(coalesce(sum(report_days.{{ count }}), 0) as {{ dbt.type_bigint() }}) as {{ count }},
         {%- endfor %}
-        coalesce(sum(report_day_models.accepted_count), 0) as accepted_count,
-        coalesce(sum(report_day_models.tracked_total_tokens), 0) as tracked_total_tokens,
-        coalesce(sum(report_day_models.total_tokens), 0) as total_tokens,
-        sum(report_day_models.accepted_lines) as accepted_lines,
-        cast(sum(report_day_models.diff_ratio_sum) as double) / nullif(sum(report_day_models.diff_ratio_count), 0)
+        coalesce(sum(report_days.accepted_count), 0) as accepted_count,
+        coalesce(sum(report_days.tracked_total_tokens), 0) as tracked_total_tokens,
+        coalesce(sum(report_days.total_tokens), 0) as total_tokens,
+        sum(report_days.accepted_lines) as accepted_lines,
+        cast(sum(report_days.diff_ratio_sum) as double) / nullif(sum(report_days.diff_ratio_count), 0)
             as mean_diff_ratio,
-        coalesce(cast(sum(report_day_models.cost_usd_sum) as double), 0) as total_cost_usd,
-        cast(coalesce(sum(report_day_models.request_count) filter (
+        coalesce(cast(sum(report_days.cost_usd_sum) as double), 0) as total_cost_usd,
+        cast(coalesce(sum(report_days.request_count) filter (
             where
-                array_contains(report_policy.policy_models, lower(report_day_models.model))
-                or array_contains(report_policy.policy_models, lower({{ model_name_part('report_day_models.model') }}))
+                array_contains(report_policy.policy_models, lower(report_days.model))
+                or array_contains(report_policy.policy_models, lower({{ model_name_part('report_days.model') }}))
         ), 0) as {{ dbt.type_bigint() }}) as policy_model_requests
     from report_windows
-    left join report_day_models
-        on report_windows.tenant_id = report_day_models.tenant_id
-        and report_windows.repo_slug = report_day_models.repo_slug
-        and report_day_models.event_date between report_windows.period_start and report_windows.period_end
+    left join report_days
+        on report_windows.tenant_id = report_days.tenant_id
+        and report_windows.repo_slug = report_days.repo_slug
+        and report_days.event_date between report_windows.period_start and report_windows.period_end
     cross join report_policy
     group by {{ window_key }}
 ),
@@ -226,13 +219,12 @@ request_figures as (
 latency_figures as (
     select
         {{ window_key }},
-        {{ percentile_cont('report_requests.latency_ms', 0.5) }} as median_latency_ms
+        {{ percentile_cont('report_latencies.latency_ms', 0.5) }} as median_latency_ms
     from report_windows
-    left join report_requests
-        on report_windows.tenant_id = report_requests.tenant_id
-        and report_windows.repo_slug = report_requests.repo_slug
-        and report_requests.event_date between report_windows.period_start and report_windows.period_end
-        and report_requests.is_provider_call
+    left join report_latencies
+        on report_windows.tenant_id = report_latencies.tenant_id
+        and report_windows.repo_slug = report_latencies.repo_slug
+        and report_latencies.event_date between report_windows.period_start and report_windows.period_end
     group by {{ window_key }}
 ),
 
@@ -288,10 +280,10 @@ report_final as (
         {{ integer_divide(weeks_diff, 7) }} + 1 as weeks_in_period,
         -- AI interaction velocity
         request_figures.request_count,
-        activity_figures.active_hours,
-        activity_figures.active_developers,
+        hour_figures.active_hours,
+        developer_figures.active_developers,
         latency_figures.median_latency_ms,
-        request_figures.request_count / nullif(activity_figures.active_hours, 0) as requests_per_active_hour,
+        request_figures.request_count / nullif(hour_figures.active_hours, 0) as requests_per_active_hour,
         -- acceptance, policy, errors
         request_figures.accepted_count,
         request_figures.acceptance_tracked_count,
@@ -334,7 +326,8 @@ report_final as (
     from report_windows
     {#- every window has request, latency and activity figures; GitHub ones only when the pair is entitled -#}
     {%- for figures, join in [
-        ('request_figures', 'inner'), ('latency_figures', 'inner'), ('activity_figures', 'inner'),
+        ('request_figures', 'inner'), ('latency_figures', 'inner'), ('hour_figures', 'inner'),
+        ('developer_figures', 'inner'),
         ('pull_request_figures', 'left'), ('commit_figures', 'left'),
     ] %}
     {{ join }} join {{ figures }}

@@ -113,6 +113,19 @@
 {%- endmacro %}
 
 
+{#- The non-null values of `expr` (on the rows where `where` holds), duplicates kept, as a sorted list: a
+    group's values in a form whose order does not depend on the engine's scan. -#}
+{% macro sorted_list(expr, where='true') -%}
+    {{ return(adapter.dispatch('sorted_list', 'prodlens')(expr, where)) }}
+{%- endmacro %}
+{% macro default__sorted_list(expr, where) -%}
+    list_sort(list({{ expr }}) filter (where {{ expr }} is not null and {{ where }}))
+{%- endmacro %}
+{% macro spark__sorted_list(expr, where) -%}
+    array_sort(collect_list({{ expr }}) filter (where {{ where }}))
+{%- endmacro %}
+
+
 {#- A JSON object text {key: value, ...} of the rows of a group, keys in order (`key` is never null). -#}
 {% macro json_object_agg(key, value) -%}
     {{ return(adapter.dispatch('json_object_agg', 'prodlens')(key, value)) }}

@@ -6,7 +6,7 @@ Every figure is read from the published database (PRODLENS_HOME/prodlens.duckdb)
   ``marts.report_metrics``, run for the requested window);
 * correlations from ``marts.correlation_cache`` and their daily input from ``marts.correlation_series``;
 * effect sizes from ``marts.effect_sizes``;
-* chart data from ``marts.sessions`` (daily cost by model), ``marts.provider_performance`` (daily latency
+* chart data from ``marts.report_daily_figures`` (daily cost by model), ``marts.provider_performance`` (daily latency
   percentiles) and ``marts.customer_roi_snapshots`` (savings).
 
 Modules: :mod:`.request` (inputs and their validation), :mod:`.data` (reading the marts), :mod:`.content`

@@ -333,7 +333,7 @@ def metadata(data: ReportData) -> dict[str, Any]:
                 "marts.correlation_cache",
                 "marts.correlation_series",
                 "marts.effect_sizes",
-                "marts.sessions",
+                "marts.report_daily_figures",
                 "marts.provider_performance",
                 "marts.customer_roi_snapshots",
             ],

@@ -21,6 +21,7 @@ from prodlens.warehouse import connect, tables_in
 
 REQUIRED = (
     "sessions",
+    "report_daily_figures",
     "metric_queries",
     "report_metrics",
     "correlation_cache",
@@ -193,7 +194,8 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, repo: str, tenant: str | None
         r["tenant_id"]: r["n"]
         for r in _rows(
             con,
-            "select tenant_id, count(*) as n from marts.sessions where repo_slug = ? group by all order by all",
+            "select tenant_id, sum(request_count) as n from marts.report_daily_figures where repo_slug = ? "
+            "group by all order by all",
             [repo],
         )
     }
@@ -231,7 +233,7 @@ def resolve_tenant(con: duckdb.DuckDBPyConnection, repo: str, tenant: str | None
     return tenant
 
 
-_KNOWN_REPOS_SQL = "select distinct repo_slug from marts.sessions where repo_slug is not null order by 1"
+_KNOWN_REPOS_SQL = "select distinct repo_slug from marts.report_daily_figures order by 1"
 
 
 def _associations(
@@ -306,8 +308,9 @@ def _daily_cost(
     rows = _rows(
         con,
         """
-        select event_date, coalesce(model, 'unknown') as model, sum(cost_usd) as cost_usd, count(*) as requests
-        from marts.sessions
+        select event_date, coalesce(model, 'unknown') as model, cast(sum(cost_usd_sum) as double) as cost_usd,
+               sum(request_count) as requests
+        from marts.report_daily_figures
         where tenant_id = ? and repo_slug = ? and event_date between ? and ?
         group by all
         order by event_date, model
@@ -409,7 +412,7 @@ def gather(home: Home, request: ReportRequest, *, now: datetime | None = None) -
         if not metrics.get("request_count"):
             span = _rows(
                 con,
-                "select min(event_date) as first, max(event_date) as last from marts.sessions "
+                "select min(event_date) as first, max(event_date) as last from marts.report_daily_figures "
                 "where tenant_id = ? and repo_slug = ?",
                 [tenant, request.repo],
             )[0]

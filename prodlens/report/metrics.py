@@ -87,7 +87,7 @@ def report_metrics(
         raise ReportWindowError(str(exc)) from None
     known = scalar(
         con,
-        "select count(*) from marts.sessions where tenant_id = ? and repo_slug = ?",
+        "select count(*) from marts.report_daily_figures where tenant_id = ? and repo_slug = ?",
         [tenant_id, repo_slug],
     )
     if not known:

@@ -285,7 +285,7 @@ def footer(data: ReportData) -> str:
     return (
         f"<footer>Generated {esc(data.generated_at.isoformat(timespec='seconds'))} by prodlens report from "
         f"{esc(data.database)} (published {esc(published)}). Figures: marts.report_metrics definitions, "
-        "marts.correlation_cache, marts.correlation_series, marts.effect_sizes, marts.sessions, "
+        "marts.correlation_cache, marts.correlation_series, marts.effect_sizes, marts.report_daily_figures, "
         f"marts.provider_performance, marts.customer_roi_snapshots. See docs/report.md.{notes}</footer>"
     )
 

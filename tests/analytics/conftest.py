@@ -52,6 +52,7 @@ ANALYTICS_MARTS = (
     "customer_roi_snapshots",
     "prompt_version_metrics",
     "experiment_results",
+    "report_daily_figures",
     "report_metrics",
     "metric_queries",
 )
@@ -64,6 +65,7 @@ INCREMENTAL_MARTS = (
     "usage_analytics",
     "developer_daily_usage",
     "routing_decisions",
+    "report_daily_figures",
 )
 # the incremental request-grain tables (schema.table; compared in the working database)
 REQUEST_TABLES = ("staging.stg_litellm__requests", "marts.sessions")
@@ -79,6 +81,7 @@ FIRST_DAY_REWRITTEN = {
     "usage_analytics": ("event_date", "true"),
     "developer_daily_usage": ("event_date", "true"),
     "routing_decisions": ("event_date", "true"),
+    "report_daily_figures": ("event_date", "true"),
 }
 
 Snapshot = dict[str, tuple[list[str], list[tuple[Any, ...]]]]

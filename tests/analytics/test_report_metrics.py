@@ -51,17 +51,20 @@ def test_any_window_is_computed_from_the_window_rows(sample_build: SampleBuild) 
     expected = con.execute(
         """
         select count(*), count(*) filter (where status = 'error'), sum(cost_usd),
-               count(*) filter (where model like '%/gpt-4o-mini'), quantile_cont(latency_ms, 0.5)
+               count(*) filter (where model like '%/gpt-4o-mini'), quantile_cont(latency_ms, 0.5),
+               count(distinct developer_id), count(distinct date_trunc('hour', timezone('UTC', "timestamp")))
         from marts.sessions
         where tenant_id = 'acme' and repo_slug = 'acme/web' and event_date between '2025-10-03' and '2025-10-09'
         """
     ).fetchone()
-    requests, errors, cost, policy, median = expected
+    requests, errors, cost, policy, median, developers, hours = expected
     assert got["request_count"] == requests > 0
     assert math.isclose(got["error_rate"], errors / requests)
     assert math.isclose(got["total_cost_usd"], cost)
     assert math.isclose(got["model_selection_accuracy"], policy / requests)
     assert math.isclose(got["median_latency_ms"], median)
+    assert (got["active_developers"], got["active_hours"]) == (developers, hours)
+    assert developers > 1 and hours > developers
     assert got["weeks_in_period"] == 2  # Friday to Thursday touches two calendar weeks
     # without policy models there is no accuracy figure
     assert (
@@ -89,7 +92,7 @@ def test_the_published_definition_is_the_compiled_macro(sample_build: SampleBuil
     sql = metric_query(connect(sample_build.published))
     for parameter in ("$tenant_id", "$repo_slug", "$since", "$until", "$policy_models"):
         assert parameter in sql
-    assert '"marts"."sessions"' in sql and "warehouse" not in sql
+    assert '"marts"."report_daily_figures"' in sql and "warehouse" not in sql
 
 
 def test_a_definition_from_another_build_is_refused(sample_build: SampleBuild, tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ AGGREGATES = [
     "usage_analytics",
     "developer_daily_usage",
     "customer_roi_snapshots",
+    "report_daily_figures",
 ]
 # The marts this test checks, without dbt's data and unit tests (they have their own suites): keeps the
 # two full runs affordable in the default test run.

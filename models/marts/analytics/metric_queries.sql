@@ -8,7 +8,7 @@
 {%- set report_window_sql -%}
 {{ report_metrics_sql(
     windows=report_parameter_window_sql(),
-    requests=narrowed(ref('sessions'), same_pair),
+    days=narrowed(ref('report_daily_figures'), same_pair),
     pull_requests=narrowed(ref('pull_requests'), same_repo),
     commits=narrowed(ref('commits'), same_repo),
     repositories=narrowed(ref('repository_entitlements'), same_pair),

@@ -6,7 +6,7 @@ with
 report as (
     {{ report_metrics_sql(
         windows=report_mart_windows_sql(),
-        requests=ref('sessions'),
+        days=ref('report_daily_figures'),
         pull_requests=ref('pull_requests'),
         commits=ref('commits'),
         repositories=ref('repository_entitlements'),

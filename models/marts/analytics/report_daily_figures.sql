@@ -1,0 +1,54 @@
+-- One row per tenant, repository, UTC day and model: what the report's metrics are added up from (its
+-- counts and exact sums, and the distinct developers, active hours and provider-call latencies as sorted
+-- lists). marts.report_metrics and the report's one-window query (marts.metric_queries) read these rows
+-- instead of every request: a window is the union of its days.
+{{
+    config(
+        materialized=incremental_materialization('event_date'),
+        meta={'written_at': 'created_at'},
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
+        unique_key=['tenant_id', 'event_date'],
+    )
+}}
+{{ refuse_full_refresh_after_purge() }}
+
+with
+
+requests as (
+    select * from {{ ref('int_analytics__requests') }}
+    where repo_slug is not null
+    {% if is_incremental() %}
+        and event_date >= {{ analytics_incremental_start(ref('int_analytics__requests')) }}
+    {% endif %}
+),
+
+final as (
+    select
+        tenant_id,
+        repo_slug,
+        event_date,
+        model,
+        count(*) as request_count,
+        count(*) filter (where is_error) as error_count,
+        count(*) filter (where is_provider_call) as provider_call_count,
+        sum(accepted_flag) as accepted_count,
+        count(accepted) as acceptance_tracked_count,
+        sum(total_tokens) as total_tokens,
+        sum(total_tokens) filter (where accepted is not null) as tracked_total_tokens,
+        -- acceptance figures count the requests whose acceptance was tracked only
+        sum(accepted_lines) filter (where accepted is not null) as accepted_lines,
+        {{ exact_decimal_sum('diff_ratio', 'accepted is not null') }} as diff_ratio_sum,
+        count(diff_ratio) filter (where accepted is not null) as diff_ratio_count,
+        count(*) filter (where accepted is not null and diff_ratio >= 0.7) as diff_ratio_ge_07_count,
+        {{ exact_decimal_sum('cost_usd') }} as cost_usd_sum,
+        {{ sorted_distinct_list('developer_id') }} as developer_ids,
+        {{ sorted_distinct_list(utc_hour_number(adapter.quote('timestamp'))) }} as active_hours,
+        {{ sorted_list('latency_ms', 'is_provider_call') }} as provider_latencies_ms,
+        max(ingested_at) as source_loaded_at,
+        {{ analytics_run_started_at() }} as created_at
+    from requests
+    group by tenant_id, repo_slug, event_date, model
+)
+
+select * from final
