@@ -176,14 +176,17 @@ report_day_hours as (
 ),
 
 {% endfor -%}
--- The provider calls' latencies of a window: every value of its days' lists, so the median is exact.
-report_latencies as (
+-- The provider calls' latencies of each window: every value of the lists of its days (joined to the
+-- windows first, so only the days' rows are matched, not every value), so the median is exact.
+window_latencies as (
     select
-        tenant_id,
-        repo_slug,
-        event_date,
-        {{ unnest_list('provider_latencies_ms') }} as latency_ms
-    from report_days
+        {{ window_key }},
+        {{ unnest_list('report_days.provider_latencies_ms') }} as latency_ms
+    from report_windows
+    inner join report_days
+        on report_windows.tenant_id = report_days.tenant_id
+        and report_windows.repo_slug = report_days.repo_slug
+        and report_days.event_date between report_windows.period_start and report_windows.period_end
 ),
 
 request_figures as (
@@ -216,16 +219,16 @@ request_figures as (
     group by {{ window_key }}
 ),
 
+-- only the windows with a provider latency: a window without one gets a null median (left join below)
 latency_figures as (
     select
-        {{ window_key }},
-        {{ percentile_cont('report_latencies.latency_ms', 0.5) }} as median_latency_ms
-    from report_windows
-    left join report_latencies
-        on report_windows.tenant_id = report_latencies.tenant_id
-        and report_windows.repo_slug = report_latencies.repo_slug
-        and report_latencies.event_date between report_windows.period_start and report_windows.period_end
-    group by {{ window_key }}
+        tenant_id,
+        repo_slug,
+        period_type,
+        period_start,
+        {{ percentile_cont('latency_ms', 0.5) }} as median_latency_ms
+    from window_latencies
+    group by tenant_id, repo_slug, period_type, period_start
 ),
 
 pull_request_figures as (
@@ -324,9 +327,10 @@ report_final as (
         request_figures.total_cost_usd,
         request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr
     from report_windows
-    {#- every window has request, latency and activity figures; GitHub ones only when the pair is entitled -#}
+    {#- every window has request and activity figures; latency ones when it has a latency, GitHub ones when the
+        pair is entitled -#}
     {%- for figures, join in [
-        ('request_figures', 'inner'), ('latency_figures', 'inner'), ('hour_figures', 'inner'),
+        ('request_figures', 'inner'), ('latency_figures', 'left'), ('hour_figures', 'inner'),
         ('developer_figures', 'inner'),
         ('pull_request_figures', 'left'), ('commit_figures', 'left'),
     ] %}
