@@ -1,8 +1,9 @@
 -- The report's metric definition compiled for one parameterised window, published as SQL text next to the
 -- marts so that `prodlens report` (loaders.metrics.report_metrics) runs exactly what marts.report_metrics ran.
 -- Each input is narrowed to the one tenant and repository asked for before the definition reads it: the
--- figures of that pair are the same, and at 10M requests the query takes 0.36 s instead of 2.8 s (its
--- window bounds no longer aggregate every pair's requests).
+-- figures of that pair are the same, and the query reads that pair's daily rows only. At 10M requests it
+-- took 2.8 s over every pair's requests, 0.36 s over the pair's requests, and ~31 ms over the pair's rows
+-- of report_daily_figures.
 {%- set same_pair = 'tenant_id = cast($tenant_id as string) and repo_slug = cast($repo_slug as string)' -%}
 {%- set same_repo = 'repo_slug = cast($repo_slug as string)' -%}
 {%- set report_window_sql -%}
