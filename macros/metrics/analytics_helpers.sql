@@ -62,6 +62,27 @@
 
 
 {#-
+    The config of an analytics mart built incrementally by UTC day (`event_date`; the daily aggregates and
+    routing_decisions): every day from its first reprocessed day (analytics_incremental_start) recomputed
+    whole, by delete+insert on DuckDB and insert_overwrite of the day partitions on Spark
+    (macros/utils/portable.sql); its rows dated for the scheduled run's tests by `created_at`.
+    `permanent`: the mart keeps the days that retention purges from the requests, so a --full-refresh
+    after a purge is refused (refuse_full_refresh_after_purge); false for routing_decisions, whose rows
+    retention purges with the requests.
+-#}
+{% macro incremental_by_day_config(permanent=true) -%}
+    {{ config(
+        materialized=incremental_materialization('event_date'),
+        meta={'written_at': 'created_at'},
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
+        unique_key=['tenant_id', 'event_date'],
+    ) }}
+    {%- if permanent %}{{ refuse_full_refresh_after_purge() }}{% endif -%}
+{%- endmacro %}
+
+
+{#-
     The permanent aggregate marts call this first. Once retention has purged rows (prodlens writes
     raw.retention_purges), a --full-refresh would rebuild them from the remaining rows only and lose every
     purged day, so it is refused unless var `allow_full_refresh_after_purge` is true.

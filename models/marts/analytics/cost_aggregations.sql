@@ -1,15 +1,6 @@
 -- Hourly cost per tenant, provider, model and developer (the prompt-store design's cost_aggregations,
 -- whose user_id is ProdLens's developer_id).
-{{
-    config(
-        materialized=incremental_materialization('event_date'),
-        meta={'written_at': 'created_at'},
-        incremental_strategy=incremental_strategy('event_date'),
-        partition_by=incremental_partition_by('event_date'),
-        unique_key=['tenant_id', 'event_date'],
-    )
-}}
-{{ refuse_full_refresh_after_purge() }}
+{{ incremental_by_day_config() }}
 
 with
 

@@ -1,16 +1,7 @@
 -- Daily cost per tenant, LiteLLM request tag, provider and model: what LiteLLM users budget by. A request
 -- with several tags counts under each of them (sum over one tag, never across tags); untagged requests
 -- are not here (cost_aggregations has every request).
-{{
-    config(
-        materialized=incremental_materialization('event_date'),
-        meta={'written_at': 'created_at'},
-        incremental_strategy=incremental_strategy('event_date'),
-        partition_by=incremental_partition_by('event_date'),
-        unique_key=['tenant_id', 'event_date'],
-    )
-}}
-{{ refuse_full_refresh_after_purge() }}
+{{ incremental_by_day_config() }}
 
 with
 

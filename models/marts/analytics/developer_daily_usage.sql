@@ -2,16 +2,7 @@
 -- sums. The permanent daily grain under customer_roi_snapshots and usage_analytics.new_users: retention
 -- purges routing_decisions (one row per request), never this table, so neither changes after a purge.
 -- Money is added exactly (exact_sum), so a day recomputed later gives the same figures to the last bit.
-{{
-    config(
-        materialized=incremental_materialization('event_date'),
-        meta={'written_at': 'created_at'},
-        incremental_strategy=incremental_strategy('event_date'),
-        partition_by=incremental_partition_by('event_date'),
-        unique_key=['tenant_id', 'event_date'],
-    )
-}}
-{{ refuse_full_refresh_after_purge() }}
+{{ incremental_by_day_config() }}
 
 with
 

@@ -2,16 +2,7 @@
 -- counts and exact sums, and the distinct developers, active hours and provider-call latencies as sorted
 -- lists). marts.report_metrics and the report's one-window query (marts.metric_queries) read these rows
 -- instead of every request: a window is the union of its days.
-{{
-    config(
-        materialized=incremental_materialization('event_date'),
-        meta={'written_at': 'created_at'},
-        incremental_strategy=incremental_strategy('event_date'),
-        partition_by=incremental_partition_by('event_date'),
-        unique_key=['tenant_id', 'event_date'],
-    )
-}}
-{{ refuse_full_refresh_after_purge() }}
+{{ incremental_by_day_config() }}
 
 with
 

@@ -1,14 +1,6 @@
 -- One row per request: the model group asked for, the model served, why (routing_reason), and what the
 -- same tokens would have cost on the baseline model.
-{{
-    config(
-        materialized=incremental_materialization('event_date'),
-        meta={'written_at': 'created_at'},
-        incremental_strategy=incremental_strategy('event_date'),
-        partition_by=incremental_partition_by('event_date'),
-        unique_key=['tenant_id', 'event_date'],
-    )
-}}
+{{ incremental_by_day_config(permanent=false) }}
 
 with
 
