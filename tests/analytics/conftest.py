@@ -70,6 +70,9 @@ INCREMENTAL_MARTS = (
 # the incremental request-grain tables (schema.table; compared in the working database)
 REQUEST_TABLES = ("staging.stg_litellm__requests", "marts.sessions")
 METADATA_COLUMNS = {"created_at", "invocation_id"}
+# per mart, more columns that record a run rather than the data: report_daily_figures' watermark is the
+# time sessions priced its requests, which differs between a full refresh and incremental runs
+RUN_COLUMNS = {"report_daily_figures": {"source_loaded_at"}}
 # the day a row of an incremental mart belongs to (daily rows of provider_performance: its weekly and
 # monthly rows are rebuilt for the whole week and month that contain the look-back window)
 FIRST_DAY_REWRITTEN = {
@@ -120,7 +123,7 @@ def snapshot(db: Path, marts: tuple[str, ...] = ANALYTICS_MARTS) -> Snapshot:
                     "where table_schema = ? and table_name = ? order by ordinal_position",
                     [schema or "marts", table],
                 ).fetchall()
-                if row[0] not in METADATA_COLUMNS
+                if row[0] not in METADATA_COLUMNS | RUN_COLUMNS.get(table, set())
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             result[mart] = (

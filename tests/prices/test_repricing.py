@@ -60,3 +60,36 @@ def test_a_new_default_price_re_prices_requests_of_earlier_runs(tmp_path: Path) 
     assert third["unknown-2"][:2] == (pytest.approx(1500 * 20 / 1e6), "default")
     assert third["known-1"][:2] == (pytest.approx(catalogue_cost), "catalog")
     assert third["unknown-1"][2] > second["unknown-1"][2]  # written by the last run
+
+
+def _daily_costs(home: Home) -> dict[str, float]:
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select cast(event_date as varchar), cast(sum(cost_usd_sum) as double) "
+            "from marts.report_daily_figures group by all"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_new_prices_reach_the_reports_daily_rows_beyond_the_look_back(tmp_path: Path) -> None:
+    """report_daily_figures (what the report adds up) is incremental by day with a 3-day look-back, yet a
+    price change reaches a day ten days before the newest: the report costs what sessions costs."""
+    home = Home(tmp_path / "home")
+    early, late = datetime(2026, 11, 10, 12, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC)
+    unknown = {"model": "acme-internal-model", "custom_llm_provider": "acme"}
+    requests = [{**record("early", early), **unknown}, {**record("late", late), **unknown}]
+    prodlens("load", "traces", str(write_jsonl(tmp_path / "a.jsonl", requests)), home=home)
+    build = (
+        "build",
+        "--",
+        "--select",
+        "+report_daily_figures",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+    )
+    prodlens(*build, "--vars", json.dumps({"default_price_usd_per_mtok": 10}), home=home)
+    # 1,500 tokens a day at the default $10 per million
+    assert _daily_costs(home) == {"2026-11-10": pytest.approx(0.015), "2026-11-20": pytest.approx(0.015)}
+    prodlens(*build, "--vars", json.dumps({"default_price_usd_per_mtok": 20}), home=home)
+    assert _daily_costs(home) == {"2026-11-10": pytest.approx(0.03), "2026-11-20": pytest.approx(0.03)}

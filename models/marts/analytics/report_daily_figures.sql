@@ -10,7 +10,7 @@ requests as (
     select * from {{ ref('int_analytics__requests') }}
     where repo_slug is not null
     {% if is_incremental() %}
-        and event_date >= {{ analytics_incremental_start(ref('int_analytics__requests')) }}
+        and event_date >= {{ analytics_incremental_start(ref('int_analytics__requests'), source_loaded='priced_at') }}
     {% endif %}
 ),
 
@@ -36,7 +36,9 @@ final as (
         {{ sorted_distinct_list('developer_id') }} as developer_ids,
         {{ sorted_distinct_list(utc_hour_number(adapter.quote('timestamp'))) }} as active_hours,
         {{ sorted_list('latency_ms', 'is_provider_call') }} as provider_latencies_ms,
-        max(ingested_at) as source_loaded_at,
+        -- the newest pricing of the day's requests: a run that re-prices every request (new prices) makes
+        -- every day newer than this and so recomputes them all, as the report read sessions before
+        max(priced_at) as source_loaded_at,
         {{ analytics_run_started_at() }} as created_at
     from requests
     group by tenant_id, repo_slug, event_date, model
