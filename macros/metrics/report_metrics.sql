@@ -126,52 +126,37 @@ report_policy as (
     select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
--- Distinct developers and active hours of a window: the distinct values of its days' lists.
-report_day_developers as (
-    select distinct
-        tenant_id,
-        repo_slug,
-        event_date,
-        developer_id
-    from (
-        select
-            tenant_id,
-            repo_slug,
-            event_date,
-            {{ unnest_list('developer_ids') }} as developer_id
-        from report_days
-    ) as developers
-),
-
-report_day_hours as (
-    select distinct
-        tenant_id,
-        repo_slug,
-        event_date,
-        active_hour
-    from (
-        select
-            tenant_id,
-            repo_slug,
-            event_date,
-            {{ unnest_list('active_hours') }} as active_hour
-        from report_days
-    ) as hours
-),
-
-{% for figures, relation, column, counted in [
-    ('developer_figures', 'report_day_developers', 'developer_id', 'active_developers'),
-    ('hour_figures', 'report_day_hours', 'active_hour', 'active_hours'),
+-- Distinct developers and active hours of a window: the distinct values of its days' lists, made distinct
+-- per day first (a developer's hours recur in the lists of several models).
+{% for day_values, values, value, figures, counted in [
+    ('report_day_developers', 'developer_ids', 'developer_id', 'developer_figures', 'active_developers'),
+    ('report_day_hours', 'active_hours', 'active_hour', 'hour_figures', 'active_hours'),
 ] -%}
+{{ day_values }} as (
+    select distinct
+        tenant_id,
+        repo_slug,
+        event_date,
+        {{ value }}
+    from (
+        select
+            tenant_id,
+            repo_slug,
+            event_date,
+            {{ unnest_list(values) }} as {{ value }}
+        from report_days
+    ) as unnested
+),
+
 {{ figures }} as (
     select
         {{ window_key }},
-        count(distinct {{ relation }}.{{ column }}) as {{ counted }}
+        count(distinct {{ day_values }}.{{ value }}) as {{ counted }}
     from report_windows
-    left join {{ relation }}
-        on report_windows.tenant_id = {{ relation }}.tenant_id
-        and report_windows.repo_slug = {{ relation }}.repo_slug
-        and {{ relation }}.event_date between report_windows.period_start and report_windows.period_end
+    left join {{ day_values }}
+        on report_windows.tenant_id = {{ day_values }}.tenant_id
+        and report_windows.repo_slug = {{ day_values }}.repo_slug
+        and {{ day_values }}.event_date between report_windows.period_start and report_windows.period_end
     group by {{ window_key }}
 ),
 
