@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from prodlens import build_state, target
 from prodlens.dbt_runner import run_dbt
@@ -12,6 +13,9 @@ from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.publish import PublishResult, publish_marts
 from prodlens.warehouse import connect, table_exists
+
+if TYPE_CHECKING:
+    from prodlens.dbt_process import DbtProcess
 
 
 class NothingToBuild(UserError):
@@ -83,6 +87,7 @@ def dbt_build(
     skip_passed_unit_tests: bool = False,
     new_rows_tests: bool = False,
     artifacts: bool = True,
+    process: DbtProcess | None = None,
 ) -> bool:
     """`dbt build` (seeds, models, tests) of the working file; BuildFailed names the failed nodes.
 
@@ -92,7 +97,9 @@ def dbt_build(
     after an earlier successful build).
     artifacts: False leaves dbt's manifest.json and run_results.json unwritten (a scheduled run whose
     manifest would be the last build's: build_state.manifest_is_current). Failed nodes and passed unit
-    tests come from the invocation itself either way. Returns whether the unit tests were left out."""
+    tests come from the invocation itself either way.
+    process: a dbt process started ahead of need (prodlens.dbt_process) runs the command instead of this
+    one (DuckDB targets). Returns whether the unit tests were left out."""
     if not has_loaded(home):
         raise NothingToBuild(
             f"nothing to build in {home.root}: no source has loaded data yet "
@@ -116,8 +123,10 @@ def dbt_build(
 
         built = build_on_lake(home, args, quiet=quiet)
         failed = [] if built else failed_nodes(home)
+        stopped = None
     else:
-        run = run_dbt(
+        runner = process.run if process is not None else run_dbt
+        run = runner(
             home,
             ["build", *args],
             quiet=quiet,
@@ -125,10 +134,12 @@ def dbt_build(
             artifacts=artifacts,
         )
         built, failed, statuses = run.success, failed_among(run.statuses), run.statuses
+        stopped = run.error
     if not built:
         what = f" ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})" if failed else ""
+        why = f": {stopped.strip().splitlines()[0]}" if stopped and stopped.strip() and not failed else ""
         raise BuildFailed(
-            f"dbt build failed{what}; see {home.dbt_logs / 'dbt.log'}. The published database was not changed",
+            f"dbt build failed{what}{why}; see {home.dbt_logs / 'dbt.log'}. The published database was not changed",
             failed,
         )
     build_state.record_unit_tests(home, statuses)

@@ -127,10 +127,12 @@ def release_duckdb() -> None:
 class DbtRun:
     """One dbt invocation: whether it succeeded (true as a bool), and the status of each node it ran by
     unique id (`success`, `pass`, `error`, `fail`, ...), taken from the invocation itself, so they are
-    known whether or not dbt wrote run_results.json."""
+    known whether or not dbt wrote run_results.json. `error` is the exception that stopped dbt itself
+    (a project that does not parse, a database it cannot open), when one did."""
 
     success: bool
     statuses: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
 
     def __bool__(self) -> bool:
         return self.success
@@ -180,6 +182,7 @@ def run_dbt(
             result = dbtRunner().invoke(cli_args)
     finally:
         release_duckdb()
-    if result.exception is not None and not quiet:
-        print(f"dbt failed: {result.exception}")
-    return DbtRun(bool(result.success), node_statuses(result.result))
+    error = None if result.exception is None else str(result.exception)
+    if error is not None and not quiet:
+        print(f"dbt failed: {error}")
+    return DbtRun(bool(result.success), node_statuses(result.result), error)

@@ -73,9 +73,10 @@ def holder_pid(home: Home) -> int | None:
 @contextlib.contextmanager
 def run_lock(
     home: Home, wait_seconds: float = 0.0, *, poll_seconds: float = 0.2, command: str = "prodlens run"
-) -> Iterator[None]:
+) -> Iterator[int]:
     """Hold the writer lock of `home` for the duration of the block, waiting up to `wait_seconds`;
-    `command` names the holder to a writer that finds the home locked."""
+    `command` names the holder to a writer that finds the home locked. Yields the lock's file
+    descriptor: a child process that inherits it holds the lock with this one until both have exited."""
     if wait_seconds < 0:
         raise UserError("--wait SECONDS must not be negative")
     home.root.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,7 @@ def run_lock(
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
         try:
-            yield
+            yield fd
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -12,6 +12,7 @@ import duckdb
 
 from prodlens.errors import UserError
 from prodlens.home import Home
+from prodlens.interpreter import collect_less_often
 from prodlens.warehouse import is_lock_error, lock_error
 
 Handler = Callable[[argparse.Namespace], int]
@@ -67,19 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-#: The interpreter's cyclic collector runs after this many net allocations (CPython's default: 700). dbt
-#: and dlt allocate millions of short-lived objects per run; at the default the collector re-traverses
-#: the ~1M objects their modules hold again and again: ~1.4 s of a 17 s scheduled run at 1M rows.
-GC_ALLOCATIONS = 100_000
-
-
 def console() -> None:
     """The `prodlens` command (and `python -m prodlens.cli`): main() in a process tuned for one command.
 
-    The collector runs less often (GC_ALLOCATIONS), and at exit every object is frozen first so that the
+    The collector runs less often (prodlens.interpreter), and at exit every object is frozen first so that the
     interpreter's final collection skips them: ~0.5 s less at every exit after dbt and dlt were loaded.
     atexit handlers and buffered output still run and flush as usual."""
-    gc.set_threshold(GC_ALLOCATIONS, *gc.get_threshold()[1:])
+    collect_less_often()
     code = main()
     gc.freeze()
     sys.exit(code)

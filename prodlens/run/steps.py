@@ -15,13 +15,16 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prodlens.errors import PendingPackageStuck, UserError, as_user_error
 from prodlens.home import Home
 from prodlens.run.config import RunConfig
 from prodlens.run.progress import Reporter
 from prodlens.runlog import now, record_run
+
+if TYPE_CHECKING:
+    from prodlens.dbt_process import DbtProcess
 
 STEPS = ("load", "retention", "build", "publish", "export", "freshness")
 EXIT_OK = 0
@@ -74,6 +77,7 @@ class RunContext:
     retention_deleted: bool = False  # retention deleted raw rows: the marts must be rebuilt
     build_fingerprint: dict[str, Any] | None = None  # what this run's build is made from
     up_to_date: bool = False  # nothing changed since the last build and publish: both are skipped
+    dbt: DbtProcess | None = None  # dbt started ahead of the build step (prodlens.dbt_process), if it pays
 
 
 @dataclass
@@ -268,6 +272,7 @@ def step_build(ctx: RunContext) -> Outcome:
             skip_passed_unit_tests=True,
             new_rows_tests=new_rows_tests,
             artifacts=artifacts,
+            process=ctx.dbt,
         )
     except NothingToBuild as nothing:
         raise NothingYet(

@@ -123,6 +123,7 @@ def install() -> None:
     import prodlens.run.retention as retention
     import prodlens.run.steps as steps
     from loaders.litellm.normalize import Normaliser
+    from prodlens.dbt_process import DbtProcess
 
     before(Normaliser, "add", "extract-chunk")
     before(Normaliser, "finish", "extract-finish")
@@ -153,6 +154,10 @@ def install() -> None:
             hit("export-replace")
 
     os.replace = replace  # type: ignore[assignment]
+
+    # dbt runs in this process, where its kill points are hooked, not in a dbt process started ahead of
+    # need (that process and its end with the run: tests/run/test_dbt_process.py)
+    DbtProcess.ahead_of_need = classmethod(lambda cls, keep_fds=(): None)
 
     run_dbt = dbt_runner.run_dbt
 

@@ -1,0 +1,120 @@
+"""The dbt process `prodlens run` starts ahead of its build step (prodlens.dbt_process): it answers what
+an in-process dbt answers, says when it ended without an answer, is killed unused by a run without a
+build, holds the run's lock while it lives, and ends with its run, a killed run included, in the middle
+of its build: the next run finds the home unlocked and the data exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from prodlens.dbt_process import DbtProcess
+from prodlens.dbt_runner import run_dbt
+from prodlens.home import Home
+from prodlens.lock import RunLocked, run_lock
+from tests.conftest import REPO_ROOT, prodlens
+from tests.run.harness import Book, assert_exactly_once, crash_config, published
+
+
+def running(pid: int) -> bool:
+    """True while `pid` runs (a zombie whose parent died and was never reaped counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def test_it_answers_what_dbt_in_this_process_answers(home: Home) -> None:
+    with DbtProcess.start() as process:
+        answer = process.run(home, ["seed", "--select", "bot_logins"], quiet=True)
+        with pytest.raises(RuntimeError, match="one dbt command"):
+            process.run(home, ["parse"])
+    assert process.returncode == 0
+    assert answer.success and answer.error is None
+    assert answer.statuses["seed.prodlens.bot_logins"] == "success"
+    assert answer == run_dbt(home, ["seed", "--select", "bot_logins"], quiet=True)
+
+    with DbtProcess.start() as process:
+        broken = process.run(home, ["parse", "--vars", "{not yaml"], quiet=True)
+    assert not broken.success
+    assert broken.error is not None and "not valid YAML" in broken.error
+
+
+def test_a_process_that_ends_without_an_answer_is_a_failed_run_that_says_so(home: Home) -> None:
+    with DbtProcess([sys.executable, "-c", "import sys; sys.exit(3)"]) as process:
+        answer = process.run(home, ["build"])
+    assert not answer.success
+    assert answer.statuses == {}
+    assert answer.error == "the dbt process ended (exit code 3) before it reported a result"
+
+
+def test_an_unused_process_is_killed_not_waited_for() -> None:
+    process = DbtProcess.start()
+    process.close()  # at once: a run with nothing new does not wait for dbt's import
+    assert process.returncode == -signal.SIGKILL
+    assert not running(process.pid)
+
+
+def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    book = Book(tmp_path / "traces")
+    config = crash_config(home, book.folder, export=False)
+    book.add_file()
+    first = prodlens("run", "--config", str(config), home=home)
+    assert "dbt build passed" in first.stderr + first.stdout
+    before = assert_exactly_once(home, book)
+
+    book.add_file(good=30, duplicates=4, bad=3)
+    log = home.dbt_logs / "dbt.log"
+    offset = log.stat().st_size
+    env = {**os.environ, "PRODLENS_HOME": str(home.root), "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "prodlens.cli", "run", "--config", str(config), "--progress", "log"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 300
+        while "Concurrency:" not in log.read_text()[offset:]:  # dbt has begun the build's nodes
+            assert run.poll() is None, "the run ended before its build began"
+            assert time.monotonic() < deadline, "the build never began"
+            workers = children(run.pid)
+            worker = workers[0] if workers else worker
+            time.sleep(0.005)
+        assert worker is not None and worker != run.pid, "the build did not run in a process of its own"
+        os.kill(worker, signal.SIGSTOP)  # held mid-build while its run is killed
+        run.kill()
+    finally:
+        run.kill()
+        run.wait()
+    with pytest.raises(RunLocked):  # the dbt process holds the run's lock
+        with run_lock(home):
+            pass
+    os.kill(worker, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while running(worker):  # the end of its command pipe ends it
+        assert time.monotonic() < deadline, "the dbt process outlived its killed run"
+        time.sleep(0.05)
+    assert "Finished running" not in log.read_text()[offset:], "the killed run's build went on"
+    with run_lock(home):  # and then no process holds the home
+        pass
+    after_kill = published(home)
+    assert after_kill is not None and after_kill.request_ids == before.request_ids  # the old version
+
+    prodlens("run", "--config", str(config), home=home)
+    assert_exactly_once(home, book)
