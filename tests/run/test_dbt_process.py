@@ -102,9 +102,8 @@ def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked
     finally:
         run.kill()
         run.wait()
-    with pytest.raises(RunLocked):  # the dbt process holds the run's lock
-        with run_lock(home):
-            pass
+    with pytest.raises(RunLocked), run_lock(home):  # the dbt process holds the run's lock
+        pass
     os.kill(worker, signal.SIGCONT)
     deadline = time.monotonic() + 30
     while running(worker):  # the end of its command pipe ends it
