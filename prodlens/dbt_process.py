@@ -139,12 +139,14 @@ class DbtProcess:
         self.close()
 
 
-def _exit_when_closed(fd: int) -> None:
+def _exit_when_closed(fd: int, answered: threading.Event) -> None:
     """Read the command pipe to its end, then end this process at once: the run that started it is over.
     Raw reads: a thread blocked in a buffered read would hold the stream's lock at interpreter shutdown."""
     while os.read(fd, 65536):
         pass
-    os._exit(70)  # EX_SOFTWARE: the run ended first; a finished command has exited on its own before this
+    # EX_SOFTWARE when the run ended first (its command is cut short); 0 when it closed the pipe after the
+    # answer, while this process was exiting anyway
+    os._exit(0 if answered.is_set() else 70)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     line = sys.stdin.buffer.readline()
     if not line:
         return 0  # the run needed no build
-    threading.Thread(target=_exit_when_closed, args=(sys.stdin.fileno(),), daemon=True).start()
+    answered = threading.Event()
+    threading.Thread(target=_exit_when_closed, args=(sys.stdin.fileno(), answered), daemon=True).start()
     request: dict[str, Any] = json.loads(line)
     run = run_dbt(
         Home(Path(request["home"])),
@@ -172,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         new_rows_tests=bool(request["new_rows_tests"]),
         artifacts=bool(request["artifacts"]),
     )
+    answered.set()
     results.write(json.dumps({"success": run.success, "statuses": run.statuses, "error": run.error}) + "\n")
     results.flush()
     return 0
