@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
 
 from prodlens.dbt_process import DbtProcess
 from prodlens.errors import UserError
@@ -42,18 +41,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
 
-@contextlib.contextmanager
-def ahead_of_need(lock_fd: int) -> Iterator[DbtProcess | None]:
-    """dbt started now, importing on another core while the load runs, where that pays; ended with the
-    run (prodlens.dbt_process). It inherits the run lock."""
-    process = DbtProcess.ahead_of_need(keep_fds=(lock_fd,))
-    if process is None:
-        yield None
-        return
-    with process:
-        yield process
-
-
 def render(report: RunReport) -> str:
     if report.failed_step:
         step, code = report.failed_step, report.exit_code
@@ -82,7 +69,11 @@ def _run(args: argparse.Namespace) -> int:
         )
     check_retention(config.retention_days)
     reporter = Reporter(args.progress)
-    with run_lock(home, args.wait) as lock, ahead_of_need(lock) as dbt:
+    # dbt imports on another core while the load runs (prodlens.dbt_process); it inherits the run lock
+    with (
+        run_lock(home, args.wait) as lock,
+        DbtProcess.ahead_of_need(keep_fds=(lock,)) or contextlib.nullcontext() as dbt,
+    ):
         context = RunContext(
             home, config, reporter, horizon(config.retention_days) if config.retention_days else None, dbt=dbt
         )

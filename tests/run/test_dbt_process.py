@@ -5,6 +5,7 @@ of its build: the next run finds the home unlocked and the data exactly once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from prodlens.dbt_runner import run_dbt
 from prodlens.home import Home
 from prodlens.lock import RunLocked, run_lock
 from tests.conftest import REPO_ROOT, prodlens
-from tests.run.harness import Book, assert_exactly_once, crash_config, published
+from tests.run.harness import Book, assert_exactly_once, published, write_config
 
 
 def running(pid: int) -> bool:
@@ -70,7 +71,14 @@ def test_an_unused_process_is_killed_not_waited_for() -> None:
 def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked(tmp_path: Path) -> None:
     home = Home(tmp_path / "home")
     book = Book(tmp_path / "traces")
-    config = crash_config(home, book.folder, export=False)
+    # the crash tests' selection with its generic data tests, on one thread: a build of some seconds, stopped
+    # well inside it even on a busy machine
+    build = ["--select", "+sessions", "+rejected_traces", "--exclude", "test_type:singular", "--threads", "1"]
+    config = write_config(
+        home,
+        f'[traces]\npaths = ["{book.folder}"]\n\n[build]\nargs = {json.dumps(build)}\n\n'
+        "[freshness]\nenabled = false\n\n[export]\nparquet = false\n",
+    )
     book.add_file()
     first = prodlens("run", "--config", str(config), home=home)
     assert "dbt build passed" in first.stderr + first.stdout
