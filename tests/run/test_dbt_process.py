@@ -125,3 +125,26 @@ def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked
 
     prodlens("run", "--config", str(config), home=home)
     assert_exactly_once(home, book)
+
+
+def test_a_build_stopped_by_dbt_itself_names_dbts_error(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prodlens import build
+    from prodlens.dbt_runner import DbtRun
+
+    answers = iter(
+        [
+            DbtRun(False, error="Compilation Error in model sessions\n  unexpected '}'"),
+            DbtRun(False, {"test.prodlens.unique_sessions_id.1a": "fail"}, error="ignored: nodes failed"),
+        ]
+    )
+    monkeypatch.setattr(build, "run_dbt", lambda home, args, **options: next(answers))
+    monkeypatch.setattr(build, "has_loaded", lambda home: True)
+    monkeypatch.setattr("prodlens.ingest.tables.ensure_raw_tables", lambda home: None)
+    home.ensure()
+    with pytest.raises(build.BuildFailed) as stopped:
+        build.dbt_build(home, ["--vars", "{}"])
+    assert str(stopped.value).startswith("dbt build failed: Compilation Error in model sessions; see ")
+    with pytest.raises(build.BuildFailed) as failed:
+        build.dbt_build(home, ["--vars", "{}"])
+    assert str(failed.value).startswith("dbt build failed (test unique_sessions_id); see ")
+    assert failed.value.failed_nodes == ["test unique_sessions_id"]
