@@ -14,8 +14,10 @@ The process serves one command and exits. Its lifetime is the run's:
   then recovers the working file from its write-ahead log, as after a killed in-process build;
 - a run that needs no build (nothing new) kills it while it is still importing.
 
-It is used only where it pays: a DuckDB target, at least two cores, and dbt not yet imported in this
-process (a caller that already imported dbt runs it in-process, as `run_dbt` does).
+It is used only where it pays: a DuckDB target, at least two cores this process may run on (its CPU
+affinity, as `taskset` or a container's cpuset sets it), and dbt not yet imported in this process (a caller
+that already imported dbt runs it in-process, as `run_dbt` does). A CPU quota without a cpuset (cgroup
+`cpu.max`) is not seen: there the process still imports on a core the quota may not give it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from prodlens.interpreter import collect_less_often
 
 #: how long close() waits for a process that has answered to exit before it kills it
 EXIT_GRACE_SECONDS = 10.0
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one, else every core."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class DbtProcess:
@@ -69,7 +78,7 @@ class DbtProcess:
         """One started now where it pays (module docstring), else None: run dbt in-process."""
         from prodlens import target
 
-        if target.uses_lake() or (os.cpu_count() or 1) < 2 or "dbt.cli.main" in sys.modules:
+        if target.uses_lake() or usable_cores() < 2 or "dbt.cli.main" in sys.modules:
             return None
         return cls.start(keep_fds)
 

@@ -126,54 +126,9 @@ report_policy as (
     select {{ policy_models }} as policy_models  -- already lower case (analytics_model_list)
 ),
 
--- Distinct developers and active hours of a window: the distinct values of its days' lists, made distinct
--- per day first (a developer's hours recur in the lists of several models).
-{% for day_values, values, value, figures, counted in [
-    ('report_day_developers', 'developer_ids', 'developer_id', 'developer_figures', 'active_developers'),
-    ('report_day_hours', 'active_hours', 'active_hour', 'hour_figures', 'active_hours'),
-] -%}
-{{ day_values }} as (
-    select distinct
-        tenant_id,
-        repo_slug,
-        event_date,
-        {{ value }}
-    from (
-        select
-            tenant_id,
-            repo_slug,
-            event_date,
-            {{ unnest_list(values) }} as {{ value }}
-        from report_days
-    ) as unnested
-),
-
-{{ figures }} as (
-    select
-        {{ window_key }},
-        count(distinct {{ day_values }}.{{ value }}) as {{ counted }}
-    from report_windows
-    left join {{ day_values }}
-        on report_windows.tenant_id = {{ day_values }}.tenant_id
-        and report_windows.repo_slug = {{ day_values }}.repo_slug
-        and {{ day_values }}.event_date between report_windows.period_start and report_windows.period_end
-    group by {{ window_key }}
-),
-
-{% endfor -%}
--- The provider calls' latencies of each window: every value of the lists of its days (joined to the
--- windows first, so only the days' rows are matched, not every value), so the median is exact.
-window_latencies as (
-    select
-        {{ window_key }},
-        {{ unnest_list('report_days.provider_latencies_ms') }} as latency_ms
-    from report_windows
-    inner join report_days
-        on report_windows.tenant_id = report_days.tenant_id
-        and report_windows.repo_slug = report_days.repo_slug
-        and report_days.event_date between report_windows.period_start and report_windows.period_end
-),
-
+-- What a window adds up from its days: counts and exact sums, and the distinct developers and active hours
+-- and the exact median latency of every value of its days' lists (the lists of a window's days concatenated
+-- in one aggregate, so the request figures take one join of windows to days and no row per value).
 request_figures as (
     select
         {{ window_key }},
@@ -187,6 +142,9 @@ request_figures as (
         coalesce(sum(report_days.tracked_total_tokens), 0) as tracked_total_tokens,
         coalesce(sum(report_days.total_tokens), 0) as total_tokens,
         sum(report_days.accepted_lines) as accepted_lines,
+        cast({{ list_distinct_count(concat_lists('report_days.developer_ids')) }} as {{ dbt.type_bigint() }}) as active_developers,
+        cast({{ list_distinct_count(concat_lists('report_days.active_hours')) }} as {{ dbt.type_bigint() }}) as active_hours,
+        {{ list_percentile_cont(concat_lists('report_days.provider_latencies_ms'), 0.5) }} as median_latency_ms,
         cast(sum(report_days.diff_ratio_sum) as double) / nullif(sum(report_days.diff_ratio_count), 0)
             as mean_diff_ratio,
         coalesce(cast(sum(report_days.cost_usd_sum) as double), 0) as total_cost_usd,
@@ -202,18 +160,6 @@ request_figures as (
         and report_days.event_date between report_windows.period_start and report_windows.period_end
     cross join report_policy
     group by {{ window_key }}
-),
-
--- only the windows with a provider latency: a window without one gets a null median (left join below)
-latency_figures as (
-    select
-        tenant_id,
-        repo_slug,
-        period_type,
-        period_start,
-        {{ percentile_cont('latency_ms', 0.5) }} as median_latency_ms
-    from window_latencies
-    group by tenant_id, repo_slug, period_type, period_start
 ),
 
 pull_request_figures as (
@@ -268,10 +214,10 @@ report_final as (
         {{ integer_divide(weeks_diff, 7) }} + 1 as weeks_in_period,
         -- AI interaction velocity
         request_figures.request_count,
-        hour_figures.active_hours,
-        developer_figures.active_developers,
-        latency_figures.median_latency_ms,
-        request_figures.request_count / nullif(hour_figures.active_hours, 0) as requests_per_active_hour,
+        request_figures.active_hours,
+        request_figures.active_developers,
+        request_figures.median_latency_ms,
+        request_figures.request_count / nullif(request_figures.active_hours, 0) as requests_per_active_hour,
         -- acceptance, policy, errors
         request_figures.accepted_count,
         request_figures.acceptance_tracked_count,
@@ -312,12 +258,9 @@ report_final as (
         request_figures.total_cost_usd,
         request_figures.total_cost_usd / nullif(pull_request_figures.merged_pr_count, 0) as cost_per_merged_pr
     from report_windows
-    {#- every window has request and activity figures; latency ones when it has a latency, GitHub ones when the
-        pair is entitled -#}
+    {#- every window has request figures; GitHub ones when the pair is entitled -#}
     {%- for figures, join in [
-        ('request_figures', 'inner'), ('latency_figures', 'left'), ('hour_figures', 'inner'),
-        ('developer_figures', 'inner'),
-        ('pull_request_figures', 'left'), ('commit_figures', 'left'),
+        ('request_figures', 'inner'), ('pull_request_figures', 'left'), ('commit_figures', 'left'),
     ] %}
     {{ join }} join {{ figures }}
         on report_windows.tenant_id = {{ figures }}.tenant_id

@@ -263,6 +263,43 @@
 {% macro spark__list_size(expr) -%}size({{ expr }}){%- endmacro %}
 
 
+{#- An aggregate: every element of the lists `expr` of a group's rows, as one list (null lists add none, so a
+    group without any gives []). -#}
+{% macro concat_lists(expr) -%}
+    {{ return(adapter.dispatch('concat_lists', 'prodlens')(expr)) }}
+{%- endmacro %}
+{% macro default__concat_lists(expr) -%}flatten(list({{ expr }})){%- endmacro %}
+{% macro spark__concat_lists(expr) -%}flatten(collect_list({{ expr }})){%- endmacro %}
+
+
+{#- The number of distinct elements of the list `expr` (whose elements are never null). -#}
+{% macro list_distinct_count(expr) -%}
+    {{ return(adapter.dispatch('list_distinct_count', 'prodlens')(expr)) }}
+{%- endmacro %}
+{% macro default__list_distinct_count(expr) -%}len(list_distinct({{ expr }})){%- endmacro %}
+{% macro spark__list_distinct_count(expr) -%}size(array_distinct({{ expr }})){%- endmacro %}
+
+
+{#- The exact `fraction` percentile of the elements of the list `expr` (never null), interpolated linearly
+    between the two nearest ranks as percentile_cont does; null for an empty list. Rounded to 9 decimals, as
+    percentile_cont is. Spark has no list percentile: its version sorts the list once (transform binds it to
+    `s`) and interpolates between the elements at 0-based rank fraction * (n - 1), rounded down and up. -#}
+{% macro list_percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('list_percentile_cont', 'prodlens')(expr, fraction)) }}
+{%- endmacro %}
+{% macro default__list_percentile_cont(expr, fraction) -%}
+    round(list_aggregate({{ expr }}, 'quantile_cont', {{ fraction }}), 9)
+{%- endmacro %}
+{% macro spark__list_percentile_cont(expr, fraction) -%}
+    {%- set rank = '(' ~ fraction ~ ' * (size(s) - 1))' -%}
+    {%- set below = 'element_at(s, cast(floor(' ~ rank ~ ') as int) + 1)' -%}
+    {%- set above = 'element_at(s, cast(ceil(' ~ rank ~ ') as int) + 1)' -%}
+    round(element_at(transform(array(array_sort({{ expr }})), s -> case when size(s) > 0 then
+        {{ below }} + ({{ rank }} - floor({{ rank }})) * ({{ above }} - {{ below }})
+    end), 1), 9)
+{%- endmacro %}
+
+
 {#- Every row of the relation aliased `alias` as text, sorted and joined by `|` ('' for no rows): an
     aggregate, for fingerprints such as prices_version(). -#}
 {% macro rows_as_text(alias) -%}

@@ -68,6 +68,27 @@ def test_an_unused_process_is_killed_not_waited_for() -> None:
     assert not running(process.pid)
 
 
+def test_it_is_started_only_where_two_cores_are_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRODLENS_TARGET", raising=False)
+    # in a fresh interpreter: this one may have imported dbt already, and then none is ever started
+    decide = (
+        "import os, sys; from prodlens.dbt_process import DbtProcess, usable_cores\n"
+        "if sys.argv[1] == 'one': os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+        "process = DbtProcess.ahead_of_need()\n"
+        "print(usable_cores(), process is not None)\n"
+        "if process is not None: process.close()\n"
+    )
+    answers = {
+        cores: subprocess.run(
+            [sys.executable, "-c", decide, cores], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+        ).stdout.split()
+        for cores in ("one", "all")
+    }
+    assert answers["one"] == ["1", "False"]  # pinned to one core (taskset, a cpuset): dbt runs in-process
+    allowed = len(os.sched_getaffinity(0))
+    assert answers["all"] == [str(allowed), str(allowed >= 2)]
+
+
 def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked(tmp_path: Path) -> None:
     home = Home(tmp_path / "home")
     book = Book(tmp_path / "traces")
