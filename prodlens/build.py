@@ -86,6 +86,7 @@ def dbt_build(
     quiet: bool = False,
     skip_passed_unit_tests: bool = False,
     new_rows_tests: bool = False,
+    loads_after: str | None = None,
     artifacts: bool = True,
     process: DbtProcess | None = None,
 ) -> bool:
@@ -95,6 +96,8 @@ def dbt_build(
     (prodlens.build_state), unless `args` choose resource types themselves. Scheduled runs pass it.
     new_rows_tests: the incremental models' data tests read the rows this build wrote (scheduled runs
     after an earlier successful build).
+    loads_after: with new_rows_tests, the newest dlt load the last build read: the tests of the models
+    that name `meta.loaded_by` read the rows of that load and later ones only.
     artifacts: False leaves dbt's manifest.json and run_results.json unwritten (a scheduled run whose
     manifest would be the last build's: build_state.manifest_is_current). Failed nodes and passed unit
     tests come from the invocation itself either way.
@@ -131,6 +134,7 @@ def dbt_build(
             ["build", *args],
             quiet=quiet,
             new_rows_tests=new_rows_tests,
+            loads_after=loads_after,
             artifacts=artifacts,
         )
         built, failed, statuses = run.success, failed_among(run.statuses), run.statuses

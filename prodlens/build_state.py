@@ -153,6 +153,14 @@ def last_fingerprint(home: Home) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
+def newest_load_built(home: Home) -> str | None:
+    """The newest dlt load id the last successful build read (None without one): the next scheduled
+    build adds the rows of later loads (and of this one, had it failed midway and been completed since)."""
+    last = last_fingerprint(home)
+    newest = None if last is None else last.get("newest_load")
+    return newest if isinstance(newest, str) else None
+
+
 def loads_changed(home: Home, current: dict[str, Any]) -> list[str] | None:
     """The raw tables whose newest load differs from the last successful build's, when that is all that
     differs (the same vars, arguments and project files, no raw table gone); None otherwise."""

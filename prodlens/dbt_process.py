@@ -98,6 +98,7 @@ class DbtProcess:
         *,
         quiet: bool = False,
         new_rows_tests: bool = False,
+        loads_after: str | None = None,
         artifacts: bool = True,
     ) -> DbtRun:
         """`run_dbt(home, args, ...)` in the process; a process that ended without an answer is a failed
@@ -110,6 +111,7 @@ class DbtProcess:
             "args": list(args),
             "quiet": quiet,
             "new_rows_tests": new_rows_tests,
+            "loads_after": loads_after,
             "artifacts": artifacts,
         }
         stdin = self._proc.stdin
@@ -182,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         request["args"],
         quiet=bool(request["quiet"]),
         new_rows_tests=bool(request["new_rows_tests"]),
+        loads_after=request["loads_after"],
         artifacts=bool(request["artifacts"]),
     )
     answered.set()

@@ -46,6 +46,8 @@ LOG_LEVEL_FILE = "info"
 
 #: macros/tests/get_where_subquery.sql: `new_rows` tests the incremental models on the rows a run wrote
 TEST_SCOPE = "PRODLENS_TEST_SCOPE"
+#: With TEST_SCOPE new_rows: the newest dlt load the last build read (macros/tests/get_where_subquery.sql).
+TESTED_LOADS_AFTER = "PRODLENS_TESTED_LOADS_AFTER"
 
 
 #: dbt's saved parse of the project, in each home's target folder
@@ -155,6 +157,7 @@ def run_dbt(
     *,
     quiet: bool = False,
     new_rows_tests: bool = False,
+    loads_after: str | None = None,
     artifacts: bool = True,
 ) -> DbtRun:
     """Run one dbt command in-process; true when it succeeded (models built and tests passed).
@@ -162,6 +165,8 @@ def run_dbt(
     quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
     output (the summary of `prodlens run`, the tables of `prodlens demo`).
     new_rows_tests: data tests of the incremental models read only the rows this build wrote.
+    loads_after: with new_rows_tests, the newest dlt load the last build read; the data tests of the
+    models that name `meta.loaded_by` read only the rows of that load and later ones.
     artifacts: False leaves dbt's manifest.json and run_results.json as they were (`--no-write-json`):
     writing them costs ~1 s per invocation whatever the data (the manifest is written twice)."""
     from dbt.cli.main import dbtRunner
@@ -169,6 +174,7 @@ def run_dbt(
     home.ensure()
     os.environ.update(dbt_env(home))
     os.environ[TEST_SCOPE] = "new_rows" if new_rows_tests else "all"
+    os.environ[TESTED_LOADS_AFTER] = loads_after if new_rows_tests and loads_after else ""
     flags = ["--quiet"] if quiet else []
     if "DBT_LOG_LEVEL_FILE" not in os.environ:
         flags += ["--log-level-file", LOG_LEVEL_FILE]

@@ -271,6 +271,7 @@ def step_build(ctx: RunContext) -> Outcome:
             quiet=True,
             skip_passed_unit_tests=True,
             new_rows_tests=new_rows_tests,
+            loads_after=build_state.newest_load_built(ctx.home),
             artifacts=artifacts,
             process=ctx.dbt,
         )

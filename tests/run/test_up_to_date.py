@@ -130,12 +130,20 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         ran = {p.stem for p in (home.dbt_target / "run").rglob("*.sql") if p.stat().st_mtime_ns >= started}
         return build, ran
 
-    def unique_test_sql(models_yml: str = "marts/_marts__models.yml", model: str = "sessions") -> str:
+    def unique_test_sql(
+        models_yml: str = "marts/_marts__models.yml",
+        model: str = "sessions",
+        test: str = "unique_{}_trace_hash",
+    ) -> str:
         folder = home.dbt_target / "compiled" / "prodlens" / "models" / models_yml
-        return next(folder.glob(f"unique_{model}_trace_hash*.sql")).read_text()
+        return next(folder.glob(test.format(model) + "*.sql")).read_text()
 
+    staging = "staging/litellm/_litellm__models.yml"
     first, built = scheduled()
     assert "created_at" not in unique_test_sql()  # the first build tests every row
+    assert '"load_id" >=' not in unique_test_sql(staging, "stg_litellm__requests")
+    first_newest = build_state.newest_load_built(home)
+    assert first_newest is not None and first_newest == build_state.newest_load(home)
     manifest = home.dbt_target / "manifest.json"
     assert (home.dbt_target / "run_results.json").is_file() and build_state.manifest_is_current(home)
     manifest_written = manifest.stat().st_mtime_ns
@@ -161,6 +169,16 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         "intermediate/analytics/_int_analytics__models.yml", "int_analytics__requests"
     )
     assert 'where "priced_at" >= cast(' in view_test
+    # the staging table and the raw view by the loads: the first build's newest and every later one
+    assert f"where \"load_id\" >= '{first_newest}'" in unique_test_sql(staging, "stg_litellm__requests")
+    folder = home.dbt_target / "compiled" / "prodlens" / "models" / staging
+    raw_view = [
+        sql
+        for p in folder.glob("unique_combination_of_columns_*.sql")
+        if '."base_litellm__requests"' in (sql := p.read_text())
+    ]
+    assert len(raw_view) == 1 and f"where \"_dlt_load_id\" >= '{first_newest}'" in raw_view[0]
+    assert build_state.newest_load_built(home) == build_state.newest_load(home) > first_newest
 
 
 def query_count(home: Home) -> int:
