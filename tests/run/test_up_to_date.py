@@ -130,13 +130,9 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         ran = {p.stem for p in (home.dbt_target / "run").rglob("*.sql") if p.stat().st_mtime_ns >= started}
         return build, ran
 
-    def unique_test_sql(
-        models_yml: str = "marts/_marts__models.yml",
-        model: str = "sessions",
-        test: str = "unique_{}_trace_hash",
-    ) -> str:
+    def unique_test_sql(models_yml: str = "marts/_marts__models.yml", model: str = "sessions") -> str:
         folder = home.dbt_target / "compiled" / "prodlens" / "models" / models_yml
-        return next(folder.glob(test.format(model) + "*.sql")).read_text()
+        return next(folder.glob(f"unique_{model}_trace_hash*.sql")).read_text()
 
     staging = "staging/litellm/_litellm__models.yml"
     first, built = scheduled()
