@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from prodlens import build_state, target
-from prodlens.dbt_runner import run_dbt
+from prodlens.dbt_runner import NewRows, run_dbt
 from prodlens.errors import UserError
 from prodlens.home import Home
 from prodlens.publish import PublishResult, publish_marts
@@ -85,8 +85,7 @@ def dbt_build(
     *,
     quiet: bool = False,
     skip_passed_unit_tests: bool = False,
-    new_rows_tests: bool = False,
-    loads_after: str | None = None,
+    new_rows: NewRows | None = None,
     artifacts: bool = True,
     process: DbtProcess | None = None,
 ) -> bool:
@@ -94,10 +93,8 @@ def dbt_build(
 
     skip_passed_unit_tests: leave dbt's unit tests out when all of them passed on this very project
     (prodlens.build_state), unless `args` choose resource types themselves. Scheduled runs pass it.
-    new_rows_tests: the incremental models' data tests read the rows this build wrote (scheduled runs
-    after an earlier successful build).
-    loads_after: with new_rows_tests, the newest dlt load the last build read: the tests of the models
-    that name `meta.loaded_by` read the rows of that load and later ones only.
+    new_rows: the incremental models' data tests read the rows this build added (scheduled runs after an
+    earlier successful build; prodlens.dbt_runner.NewRows); None: every row.
     artifacts: False leaves dbt's manifest.json and run_results.json unwritten (a scheduled run whose
     manifest would be the last build's: build_state.manifest_is_current). Failed nodes and passed unit
     tests come from the invocation itself either way.
@@ -133,8 +130,7 @@ def dbt_build(
             home,
             ["build", *args],
             quiet=quiet,
-            new_rows_tests=new_rows_tests,
-            loads_after=loads_after,
+            new_rows=new_rows,
             artifacts=artifacts,
         )
         built, failed, statuses = run.success, failed_among(run.statuses), run.statuses

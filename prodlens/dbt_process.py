@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from prodlens.dbt_runner import DbtRun
+from prodlens.dbt_runner import DbtRun, NewRows
 from prodlens.home import Home
 from prodlens.interpreter import collect_less_often
 
@@ -97,8 +97,7 @@ class DbtProcess:
         args: Sequence[str],
         *,
         quiet: bool = False,
-        new_rows_tests: bool = False,
-        loads_after: str | None = None,
+        new_rows: NewRows | None = None,
         artifacts: bool = True,
     ) -> DbtRun:
         """`run_dbt(home, args, ...)` in the process; a process that ended without an answer is a failed
@@ -110,8 +109,7 @@ class DbtProcess:
             "home": str(home.root),
             "args": list(args),
             "quiet": quiet,
-            "new_rows_tests": new_rows_tests,
-            "loads_after": loads_after,
+            "new_rows": None if new_rows is None else {"loads_after": new_rows.loads_after},
             "artifacts": artifacts,
         }
         stdin = self._proc.stdin
@@ -183,8 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Home(Path(request["home"])),
         request["args"],
         quiet=bool(request["quiet"]),
-        new_rows_tests=bool(request["new_rows_tests"]),
-        loads_after=request["loads_after"],
+        new_rows=None if request["new_rows"] is None else NewRows(**request["new_rows"]),
         artifacts=bool(request["artifacts"]),
     )
     answered.set()

@@ -50,6 +50,24 @@ TEST_SCOPE = "PRODLENS_TEST_SCOPE"
 TESTED_LOADS_AFTER = "PRODLENS_TESTED_LOADS_AFTER"
 
 
+@dataclass(frozen=True)
+class NewRows:
+    """A scheduled run's data tests read the rows it added, not every row (macros/tests/get_where_subquery.sql).
+
+    The models that name `meta.written_at` are tested on the rows written since the run began. The models
+    that name `meta.loaded_by` are tested on the rows of `loads_after` (the newest dlt load the last build
+    read) and of every later load; with no `loads_after`, on every row."""
+
+    loads_after: str | None = None
+
+    @staticmethod
+    def env(new_rows: NewRows | None) -> dict[str, str]:
+        """The variables the macro reads: None tests every row."""
+        if new_rows is None:
+            return {TEST_SCOPE: "all", TESTED_LOADS_AFTER: ""}
+        return {TEST_SCOPE: "new_rows", TESTED_LOADS_AFTER: new_rows.loads_after or ""}
+
+
 #: dbt's saved parse of the project, in each home's target folder
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -156,25 +174,22 @@ def run_dbt(
     args: Sequence[str],
     *,
     quiet: bool = False,
-    new_rows_tests: bool = False,
-    loads_after: str | None = None,
+    new_rows: NewRows | None = None,
     artifacts: bool = True,
 ) -> DbtRun:
     """Run one dbt command in-process; true when it succeeded (models built and tests passed).
 
     quiet: dbt prints only its errors, and on stderr, so that stdout carries only the command's own
     output (the summary of `prodlens run`, the tables of `prodlens demo`).
-    new_rows_tests: data tests of the incremental models read only the rows this build wrote.
-    loads_after: with new_rows_tests, the newest dlt load the last build read; the data tests of the
-    models that name `meta.loaded_by` read only the rows of that load and later ones.
+    new_rows: the data tests of the incremental models read only the rows this build added (NewRows);
+    None: every row.
     artifacts: False leaves dbt's manifest.json and run_results.json as they were (`--no-write-json`):
     writing them costs ~1 s per invocation whatever the data (the manifest is written twice)."""
     from dbt.cli.main import dbtRunner
 
     home.ensure()
     os.environ.update(dbt_env(home))
-    os.environ[TEST_SCOPE] = "new_rows" if new_rows_tests else "all"
-    os.environ[TESTED_LOADS_AFTER] = loads_after if new_rows_tests and loads_after else ""
+    os.environ.update(NewRows.env(new_rows))
     flags = ["--quiet"] if quiet else []
     if "DBT_LOG_LEVEL_FILE" not in os.environ:
         flags += ["--log-level-file", LOG_LEVEL_FILE]

@@ -254,6 +254,7 @@ def step_build(ctx: RunContext) -> Outcome:
         )
     ctx.build_fingerprint = current
     from prodlens.build import SELECTION_FLAGS, BuildFailed, NothingToBuild, dbt_build  # dbt loads only here
+    from prodlens.dbt_runner import NewRows
 
     args = ["--vars", dbt_vars_json(ctx.config), *ctx.config.build_args]
     chosen = any(arg.split("=")[0] in SELECTION_FLAGS for arg in ctx.config.build_args)
@@ -261,7 +262,11 @@ def step_build(ctx: RunContext) -> Outcome:
     if selectors:
         args += ["--select", *selectors]
     # tests on the new rows only after a successful build of the same project, vars and arguments
-    new_rows_tests = not ctx.retention_deleted and build_state.loads_changed(ctx.home, current) is not None
+    new_rows = (
+        NewRows(loads_after=build_state.newest_load_built(ctx.home))
+        if not ctx.retention_deleted and build_state.loads_changed(ctx.home, current) is not None
+        else None
+    )
     # dbt's manifest.json would come out as the one that build wrote: leave it and run_results.json as they are
     artifacts = not (selectors and build_state.manifest_is_current(ctx.home))
     try:
@@ -270,8 +275,7 @@ def step_build(ctx: RunContext) -> Outcome:
             args,
             quiet=True,
             skip_passed_unit_tests=True,
-            new_rows_tests=new_rows_tests,
-            loads_after=build_state.newest_load_built(ctx.home),
+            new_rows=new_rows,
             artifacts=artifacts,
             process=ctx.dbt,
         )
@@ -287,7 +291,7 @@ def step_build(ctx: RunContext) -> Outcome:
     if selectors:
         notes.append("only what reads " + ", ".join(s.removeprefix("source:").rstrip("+") for s in selectors))
         details["selected"] = selectors
-    if new_rows_tests:
+    if new_rows is not None:
         notes.append("incremental models tested on the rows it wrote")
         details["new_rows_tests"] = True
     if unit_tests_skipped:
