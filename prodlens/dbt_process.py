@@ -14,10 +14,10 @@ The process serves one command and exits. Its lifetime is the run's:
   then recovers the working file from its write-ahead log, as after a killed in-process build;
 - a run that needs no build (nothing new) kills it while it is still importing.
 
-It is used only where it pays: a DuckDB target, at least two cores this process may run on (its CPU
-affinity, as `taskset` or a container's cpuset sets it), and dbt not yet imported in this process (a caller
-that already imported dbt runs it in-process, as `run_dbt` does). A CPU quota without a cpuset (cgroup
-`cpu.max`) is not seen: there the process still imports on a core the quota may not give it.
+It is used only where it pays: a DuckDB target, at least two cores this process may run on
+(prodlens.cores: its CPU affinity, as `taskset` or a cpuset sets it, capped by a cgroup CPU quota, as a
+container's `--cpus` sets it), and dbt not yet imported in this process (a caller that already imported
+dbt runs it in-process, as `run_dbt` does).
 """
 
 from __future__ import annotations
@@ -34,19 +34,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from prodlens.cores import usable_cores
 from prodlens.dbt_runner import DbtRun, NewRows
 from prodlens.home import Home
 from prodlens.interpreter import collect_less_often
 
 #: how long close() waits for a process that has answered to exit before it kills it
 EXIT_GRACE_SECONDS = 10.0
-
-
-def usable_cores() -> int:
-    """The cores this process may run on: its CPU affinity where the system has one, else every core."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class DbtProcess:

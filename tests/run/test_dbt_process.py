@@ -72,7 +72,7 @@ def test_it_is_started_only_where_two_cores_are_allowed(monkeypatch: pytest.Monk
     monkeypatch.delenv("PRODLENS_TARGET", raising=False)
     # in a fresh interpreter: this one may have imported dbt already, and then none is ever started
     decide = (
-        "import os, sys; from prodlens.dbt_process import DbtProcess, usable_cores\n"
+        "import os, sys; from prodlens.cores import usable_cores; from prodlens.dbt_process import DbtProcess\n"
         "if sys.argv[1] == 'one': os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
         "process = DbtProcess.ahead_of_need()\n"
         "print(usable_cores(), process is not None)\n"
