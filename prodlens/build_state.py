@@ -5,6 +5,9 @@ The fingerprint of a build is:
 - the newest dlt load that delivered rows to each raw table (its largest `_dlt_load_id`): any load with
   data, by `prodlens run` or by a `prodlens load` between runs, changes it, while a load that only saved
   dlt's state (a run that found nothing new) does not;
+- the newest load up to which every load with rows has completed (`RawLoads.complete_through`): a load
+  that failed midway and was finished since changes it, though it adds no newer id. A scheduled run tests
+  the rows of the loads after it (prodlens.dbt_runner.NewRows);
 - the dbt vars and build arguments of the run;
 - a hash of the dbt project's files (models, macros, seeds, analyses, tests, dbt_project.yml,
   profiles.yml) and of the Python the dbt Python models run (prodlens.stats, prodlens.python_models), so
@@ -26,13 +29,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prodlens.dbt_runner import read_manifest
 from prodlens.home import Home
 from prodlens.project import project_dir
-from prodlens.warehouse import connect
+from prodlens.warehouse import connect, table_exists
 
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 PROJECT_FOLDERS = ("models", "macros", "seeds", "analyses", "tests/dbt")
@@ -93,11 +97,25 @@ def unit_tests_passed(home: Home) -> bool:
         return False
 
 
-def newest_loads(home: Home) -> dict[str, str]:
-    """raw table -> the newest dlt load id among its rows (tables without rows are left out). dlt writes a
-    table's rows only with their load's completion, so a load that failed midway leaves no id here."""
+@dataclass(frozen=True)
+class RawLoads:
+    """The dlt loads whose rows are in the raw tables.
+
+    newest: raw table -> the newest load id among its rows (tables without rows are left out).
+    complete_through: the newest load id up to which every load with rows here has completed
+    (`raw._dlt_loads`, status 0); None when the oldest has not. dlt loads a package table by table and
+    records the load when all are in: a load that failed midway has rows here and no record yet, and the
+    next load finishes it under the same id. Rows of loads after `complete_through` may still change;
+    rows up to it are final."""
+
+    newest: dict[str, str]
+    complete_through: str | None
+
+
+def raw_loads(home: Home) -> RawLoads:
+    """The loads of the raw tables' rows, by one scan of their load ids."""
     if not home.warehouse.exists():
-        return {}
+        return RawLoads({}, None)
     con = connect(home.warehouse)
     try:
         tables = [
@@ -109,25 +127,44 @@ def newest_loads(home: Home) -> dict[str, str]:
             ).fetchall()
         ]
         if not tables:
-            return {}
+            return RawLoads({}, None)
+        # distinct ids, not max(): a grouping of the dictionary-compressed column, ~3x faster at 10M rows
         union = " union all ".join(
-            f"select '{t}' as name, max(_dlt_load_id) as id from raw.\"{t}\"" for t in tables
+            f"select distinct '{t}' as name, _dlt_load_id as id from raw.\"{t}\"" for t in tables
         )
-        return {str(name): str(id_) for name, id_ in con.execute(union).fetchall() if id_ is not None}
+        found = [(str(name), str(id_)) for name, id_ in con.execute(union).fetchall() if id_ is not None]
+        completed = (
+            {
+                str(id_)
+                for (id_,) in con.execute("select load_id from raw._dlt_loads where status = 0").fetchall()
+            }
+            if table_exists(con, "raw", "_dlt_loads")
+            else set()
+        )
     finally:
         con.close()
+    newest: dict[str, str] = {}
+    for name, id_ in found:
+        newest[name] = max(newest.get(name, id_), id_)
+    complete_through = None
+    for id_ in sorted({id_ for _, id_ in found}):
+        if id_ not in completed:
+            break
+        complete_through = id_
+    return RawLoads(newest, complete_through)
 
 
 def newest_load(home: Home) -> str | None:
     """The newest dlt load id found in the rows of the raw tables; None before any rows."""
-    return max(newest_loads(home).values(), default=None)
+    return max(raw_loads(home).newest.values(), default=None)
 
 
 def fingerprint(home: Home, dbt_vars: str, build_args: Sequence[str]) -> dict[str, Any]:
-    loads = newest_loads(home)
+    loads = raw_loads(home)
     return {
-        "newest_load": max(loads.values(), default=None),
-        "raw_loads": loads,
+        "newest_load": max(loads.newest.values(), default=None),
+        "raw_loads": loads.newest,
+        "complete_through": loads.complete_through,
         "dbt_vars": dbt_vars,
         "build_args": list(build_args),
         "project": project_hash(),
@@ -153,12 +190,13 @@ def last_fingerprint(home: Home) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def newest_load_built(home: Home) -> str | None:
-    """The newest dlt load id the last successful build read (None without one): the next scheduled
-    build adds the rows of later loads (and of this one, had it failed midway and been completed since)."""
+def complete_through_built(home: Home) -> str | None:
+    """The last successful build's `RawLoads.complete_through` (None without one): that build read every
+    row of the loads up to it, and no load up to it gets rows later, so the next build's new rows are those
+    of later loads."""
     last = last_fingerprint(home)
-    newest = None if last is None else last.get("newest_load")
-    return newest if isinstance(newest, str) else None
+    through = None if last is None else last.get("complete_through")
+    return through if isinstance(through, str) else None
 
 
 def loads_changed(home: Home, current: dict[str, Any]) -> list[str] | None:

@@ -46,7 +46,7 @@ LOG_LEVEL_FILE = "info"
 
 #: macros/tests/get_where_subquery.sql: `new_rows` tests the incremental models on the rows a run wrote
 TEST_SCOPE = "PRODLENS_TEST_SCOPE"
-#: With TEST_SCOPE new_rows: the newest dlt load the last build read (macros/tests/get_where_subquery.sql).
+#: With TEST_SCOPE new_rows: rows of the dlt loads after this one are new (macros/tests/get_where_subquery.sql).
 TESTED_LOADS_AFTER = "PRODLENS_TESTED_LOADS_AFTER"
 
 
@@ -55,8 +55,9 @@ class NewRows:
     """A scheduled run's data tests read the rows it added, not every row (macros/tests/get_where_subquery.sql).
 
     The models that name `meta.written_at` are tested on the rows written since the run began. The models
-    that name `meta.loaded_by` are tested on the rows of `loads_after` (the newest dlt load the last build
-    read) and of every later load; with no `loads_after`, on every row."""
+    that name `meta.loaded_by` are tested on the rows of the dlt loads after `loads_after` (the load up to
+    which every load the last build read had completed: prodlens.build_state.RawLoads); with no
+    `loads_after`, on every row."""
 
     loads_after: str | None = None
 

@@ -7,12 +7,13 @@
       * a model whose config names `meta.written_at` (the column holding the start of the run that wrote
         each row): the rows written since this run started;
       * a model whose config names `meta.loaded_by` (the column holding each row's dlt load id): the rows
-        of the newest load the last build read (env PRODLENS_TESTED_LOADS_AFTER, set by `prodlens run`;
-        without it every row) and of every later one. That load is included because a load that failed
-        after writing some rows is completed later under the same id. Only for models where a row of a
-        new load cannot break a test together with an older row: the raw views, whose keys include the
-        load id, and stg_litellm__requests, whose incremental delete+insert replaces an older row of the
-        same key. Load ids grow with time, and the run lock lets one load at a time into a home.
+        of the loads after env PRODLENS_TESTED_LOADS_AFTER (set by `prodlens run`; without it every row):
+        the load up to which every load the last build read had completed. A completed load gets no rows
+        later; one that failed midway does, under the same id, and so is after it
+        (prodlens/build_state.py, RawLoads). Only for models where a row of a new load cannot break a test
+        together with an older row: the raw views, whose keys include the load id, and
+        stg_litellm__requests, whose incremental delete+insert replaces an older row of the same key. Load
+        ids grow with time, and the run lock lets one load at a time into a home.
 
     `prodlens build`, `dbt build` and CI test every row.
 -#}
@@ -32,7 +33,7 @@
         {%- set loads_after = env_var('PRODLENS_TESTED_LOADS_AFTER', '') -%}
         {%- if meta.get('loaded_by') and loads_after -%}
             {%- do return(
-                '(select * from ' ~ relation ~ ' where ' ~ adapter.quote(meta['loaded_by']) ~ ' >= '
+                '(select * from ' ~ relation ~ ' where ' ~ adapter.quote(meta['loaded_by']) ~ ' > '
                 ~ sql_literal(loads_after) ~ ') dbt_subquery'
             ) -%}
         {%- endif -%}

@@ -263,7 +263,7 @@ def step_build(ctx: RunContext) -> Outcome:
         args += ["--select", *selectors]
     # tests on the new rows only after a successful build of the same project, vars and arguments
     new_rows = (
-        NewRows(loads_after=build_state.newest_load_built(ctx.home))
+        NewRows(loads_after=build_state.complete_through_built(ctx.home))
         if not ctx.retention_deleted and build_state.loads_changed(ctx.home, current) is not None
         else None
     )

@@ -1,6 +1,7 @@
 """A scheduled run's data tests read the rows it added (macros/tests/get_where_subquery.sql, NewRows): a
-duplicate key among new rows still fails them; one among rows before the run is left to the runs that
-tested those rows, and `dbt build` without a scope still finds it. Rows are planted in a copy of the demo's
+duplicate key among new rows still fails them; one among rows before the run (of a load up to the last
+build's complete one, or written before the run began) is left to the runs that tested those rows, and
+`dbt build` without a scope still finds it. Rows are planted in a copy of the demo's
 working file and the models' tests run on it through `run_dbt`, as `prodlens run` runs them."""
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def test_a_duplicate_key_among_the_new_rows_fails_the_scoped_tests(demo: DemoRun
     home = plant_duplicates(demo, tmp_path / "new", later, "2999-01-01 00:00:00+00")
     failing = {model: "fail" for model in MODELS}
     assert key_tests(home, NewRows(loads_after=newest)) == failing
-    # the boundary load itself is in scope: a load completed later under the same id
-    assert key_tests(home, NewRows(loads_after=later))["base_litellm__requests"] == "fail"
+    # a load up to the boundary was complete when the last build tested its rows: out of scope
+    assert key_tests(home, NewRows(loads_after=later))["base_litellm__requests"] == "pass"
     assert key_tests(home, None) == failing
 
 

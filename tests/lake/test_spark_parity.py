@@ -78,16 +78,52 @@ def _load_github_sample(home: Home, env: dict[str, str]) -> None:
     _run([sys.executable, "-c", code], home, env)
 
 
-def _load_and_build(home: Home, target: str, batches: list[list[Path]]) -> None:
+def _load_and_build(home: Home, target: str, batches: list[list[Path]], between: str = "") -> None:
     """Each batch: `prodlens load traces` then `prodlens build` on `target`; the GitHub sample with
-    the first."""
+    the first. `between`: Spark SQL statements (`;`-separated) run after the first build."""
     env = {"PRODLENS_TARGET": target, "PRODLENS_HASH_KEY": HASH_KEY}
     cli = [sys.executable, "-m", "prodlens.cli"]
     for number, batch in enumerate(batches):
         _run([*cli, "load", "traces", *map(str, batch)], home, env)
         if number == 0:
             _load_github_sample(home, env)
+        if number == 1 and between:
+            _spark_sql(home, between)
         _run([*cli, "build"], home, env)
+
+
+#: runs Spark SQL statements in the session dbt-spark starts from profiles.yml (`dbt show` opens it);
+#: prints each statement's rows, as JSON
+SPARK_SQL = """
+import json, sys
+from prodlens.dbt_runner import run_dbt
+from prodlens.home import Home
+assert run_dbt(Home.from_env(), ["show", "--inline", "select 1 as x"], quiet=True)
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+print(json.dumps([[list(row) for row in spark.sql(s).collect()] for s in sys.argv[1].split(";")]))
+"""
+
+
+def _spark_sql(home: Home, statements: str) -> list[list[list[Any]]]:
+    """The rows of each of the `;`-separated statements, run in one Spark session on `home`."""
+    out = _run([sys.executable, "-c", SPARK_SQL, statements], home, {"PRODLENS_TARGET": "spark"})
+    rows: list[list[list[Any]]] = json.loads(out.strip().splitlines()[-1])
+    return rows
+
+
+#: relations that no model builds, made in the Spark warehouse between its two builds: a table and a view
+#: in the project's schemas, which the second build drops (macros/utils/drop_relations_without_nodes.sql),
+#: and a table in another schema, which it keeps
+RETIRED = ("marts.a_model_since_removed", "staging.a_view_since_removed")
+KEPT_ELSEWHERE = "raw.a_table_not_ours"
+PLANT = ";".join(
+    [
+        f"create table {RETIRED[0]} using parquet as select 1 as x",
+        f"create view {RETIRED[1]} as select 1 as x",
+        f"create table {KEPT_ELSEWHERE} using parquet as select 1 as x",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +135,20 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Home]:
     duck = Home(tmp_path_factory.mktemp("parity-duckdb") / "home")
     spark = Home(tmp_path_factory.mktemp("parity-spark") / "home")
     _load_and_build(duck, "embedded", [[SAMPLE]])
-    _load_and_build(spark, "spark", [list(batch) for batch in SPARK_BATCHES])
+    _load_and_build(spark, "spark", [list(batch) for batch in SPARK_BATCHES], between=PLANT)
     return duck, spark
+
+
+def test_the_spark_build_drops_relations_no_node_builds(homes: tuple[Home, Home]) -> None:
+    _, spark = homes
+    schemas = ("marts", "staging", "raw")
+    listed = _spark_sql(spark, ";".join(f"show tables in {schema}" for schema in schemas))
+    # SHOW TABLES: (namespace, tableName, isTemporary)
+    remaining = {f"{schema}.{row[1]}" for schema, rows in zip(schemas, listed, strict=True) for row in rows}
+    assert {"marts.sessions", "staging.stg_litellm__requests", "raw.litellm_requests"} <= remaining
+    assert not set(RETIRED) & remaining, sorted(remaining)
+    assert KEPT_ELSEWHERE in remaining
+    assert not (spark.root / "spark" / "warehouse" / "marts.db" / "a_model_since_removed").exists()
 
 
 def test_the_spark_batches_hold_the_whole_sample() -> None:

@@ -137,8 +137,8 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
     staging = "staging/litellm/_litellm__models.yml"
     first, built = scheduled()
     assert "created_at" not in unique_test_sql()  # the first build tests every row
-    assert '"load_id" >=' not in unique_test_sql(staging, "stg_litellm__requests")
-    first_newest = build_state.newest_load_built(home)
+    assert '"load_id" >' not in unique_test_sql(staging, "stg_litellm__requests")
+    first_newest = build_state.complete_through_built(home)
     assert first_newest is not None and first_newest == build_state.newest_load(home)
     manifest = home.dbt_target / "manifest.json"
     assert (home.dbt_target / "run_results.json").is_file() and build_state.manifest_is_current(home)
@@ -165,16 +165,16 @@ def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, 
         "intermediate/analytics/_int_analytics__models.yml", "int_analytics__requests"
     )
     assert 'where "priced_at" >= cast(' in view_test
-    # the staging table and the raw view by the loads: the first build's newest and every later one
-    assert f"where \"load_id\" >= '{first_newest}'" in unique_test_sql(staging, "stg_litellm__requests")
+    # the staging table and the raw view by the loads after those the first build read, all complete
+    assert f"where \"load_id\" > '{first_newest}'" in unique_test_sql(staging, "stg_litellm__requests")
     folder = home.dbt_target / "compiled" / "prodlens" / "models" / staging
     raw_view = [
         sql
         for p in folder.glob("unique_combination_of_columns_*.sql")
         if '."base_litellm__requests"' in (sql := p.read_text())
     ]
-    assert len(raw_view) == 1 and f"where \"_dlt_load_id\" >= '{first_newest}'" in raw_view[0]
-    assert build_state.newest_load_built(home) == build_state.newest_load(home) > first_newest
+    assert len(raw_view) == 1 and f"where \"_dlt_load_id\" > '{first_newest}'" in raw_view[0]
+    assert build_state.complete_through_built(home) == build_state.newest_load(home) > first_newest
 
 
 def query_count(home: Home) -> int:
