@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from prodlens.home import Home
+
+if TYPE_CHECKING:
+    from tests.report.demo_run import DemoRun
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # `prodlens build` arguments that build only what the trace tests read (the full build is tested elsewhere).
@@ -36,6 +39,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = Path(str(item.path)).resolve().relative_to(tests).as_posix()
         group = next((g for prefix, g in SHARED_BUILDS.items() if path.startswith(prefix)), path)
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One `prodlens demo` per test session (tests/report/demo_run.py), read by the tests that use it; a
+    test that changes its data works on a copy (tampered_copy)."""
+    from tests.report.demo_run import shared_demo
+
+    return shared_demo(tmp_path_factory)
 
 
 @pytest.fixture

@@ -6,16 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from prodlens.home import Home
 from tests.conftest import prodlens, tampered_copy
-from tests.report.demo_run import DemoRun, shared_demo
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    return shared_demo(tmp_path_factory)
+from tests.report.demo_run import DemoRun
 
 
 def relations(home: Home) -> set[str]:

@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from prodlens.dbt_runner import NewRows
 from prodlens.home import Home
 from tests.conftest import REPO_ROOT, tampered_copy
-from tests.report.demo_run import DemoRun, shared_demo
+from tests.report.demo_run import DemoRun
 
 # the models' data tests in a dbt process of their own; prints the nodes' statuses as JSON
 RUN_TESTS = (
@@ -37,11 +36,6 @@ KEY_TESTS = {
     "stg_litellm__requests": "test.prodlens.unique_stg_litellm__requests_trace_hash",
     "sessions": "test.prodlens.unique_sessions_trace_hash",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    return shared_demo(tmp_path_factory)
 
 
 def key_tests(home: Home, new_rows: NewRows | None) -> dict[str, str]:

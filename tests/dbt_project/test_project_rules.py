@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.conftest import not_null_columns
-from tests.report.demo_run import DemoRun, shared_demo
+from tests.report.demo_run import DemoRun
 
 FANOUT_THRESHOLD = 3
 # (rule, model): why. Keep in step with docs/contributing.md.
@@ -31,11 +31,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ): "the request-grain fact that six analytics marts aggregate, each at "
     "its own grain; a pass-through intermediate per mart would add nodes and no logic",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    return shared_demo(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,7 @@ import duckdb
 import pytest
 
 from prodlens.report.writers import demo_target
-from tests.report.demo_run import DemoRun, cli, shared_demo
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    return shared_demo(tmp_path_factory)
+from tests.report.demo_run import DemoRun, cli
 
 
 @pytest.fixture(scope="session")

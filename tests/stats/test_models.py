@@ -18,7 +18,7 @@ from prodlens.home import Home
 from prodlens.stats import correlations, daily_series, effect_sizes
 from prodlens.stats.correlation import CORRELATION_COLUMN_DESCRIPTIONS, X_METRICS, Y_METRICS
 from tests.conftest import REPO_ROOT
-from tests.report.demo_run import DemoRun, cli, mart_rows, shared_demo
+from tests.report.demo_run import DemoRun, cli, mart_rows
 
 STATS_YML = REPO_ROOT / "models" / "marts" / "stats" / "_stats__models.yml"
 
@@ -72,11 +72,6 @@ EFFECT_TYPES = {
     "as_of": "DATE",
     "created_at": "TIMESTAMP WITH TIME ZONE",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    return shared_demo(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
