@@ -33,6 +33,8 @@ SHARED_BUILDS = {
 }
 
 
+# tryfirst: pytest-xdist's own hook reads the groups into the test ids, and without it runs first
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests = Path(__file__).resolve().parent
     for item in items:

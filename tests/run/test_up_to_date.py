@@ -42,7 +42,6 @@ def run(home: Home, logs: Path) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in entry["details"]["summary"])
 
 
-@pytest.mark.xdist_group("dbt")
 def test_a_run_with_nothing_new_skips_build_and_publish(home: Home, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -108,7 +107,6 @@ def test_a_run_with_nothing_new_skips_build_and_publish(home: Home, tmp_path: Pa
     assert freshness.manifest_sources(home, ["litellm"], '{"other": 1}') is None  # other vars: ask dbt
 
 
-@pytest.mark.xdist_group("dbt")
 def test_a_run_after_a_trace_load_builds_only_what_reads_the_traces(home: Home, tmp_path: Path) -> None:
     """Without a selection of its own, a run after the last build's only change was a load into
     raw.litellm_requests selects `source:litellm.litellm_requests+`: the GitHub models are not run."""
