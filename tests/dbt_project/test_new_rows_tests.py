@@ -11,8 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
+from prodlens import build_state
 from prodlens.dbt_runner import NewRows
 from prodlens.home import Home
 from tests.conftest import REPO_ROOT, tampered_copy
@@ -64,13 +63,10 @@ def shifted(load_id: str, seconds: int) -> str:
 
 
 def newest_load(home: Home) -> str:
-    con = duckdb.connect(str(home.warehouse), read_only=True)
-    try:
-        newest = con.execute("select max(_dlt_load_id) from raw.litellm_requests").fetchone()
-    finally:
-        con.close()
-    assert newest is not None and newest[0]
-    return str(newest[0])
+    """The load up to which the demo's build read every load complete: the boundary `prodlens run` passes."""
+    through = build_state.raw_loads(home).complete_through
+    assert through is not None
+    return through
 
 
 def plant_duplicates(demo: DemoRun, folder: Path, load_id: str, written_at: str) -> Home:
