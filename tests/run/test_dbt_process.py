@@ -24,12 +24,20 @@ from tests.run.harness import Book, assert_exactly_once, published, write_config
 
 
 def running(pid: int) -> bool:
-    """True while `pid` runs (a zombie whose parent died and was never reaped counts as ended)."""
+    """True while a thread of process `pid` runs (a zombie whose parent died and was never reaped counts
+    as ended; its main thread is a zombie while its other threads are still exiting, so each is read)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except FileNotFoundError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    for task in tasks:
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def children(pid: int) -> list[int]:
@@ -139,7 +147,9 @@ def test_a_build_is_handed_to_it_and_a_killed_run_ends_it_with_the_home_unlocked
         assert time.monotonic() < deadline, "the dbt process outlived its killed run"
         time.sleep(0.05)
     assert "Finished running" not in log.read_text()[offset:], "the killed run's build went on"
-    with run_lock(home):  # and then no process holds the home
+    # and then no process holds the home. Waited for, briefly: a thread's descriptors are released as it
+    # finishes exiting, after its state has turned zombie
+    with run_lock(home, wait_seconds=30, poll_seconds=0.05):
         pass
     after_kill = published(home)
     assert after_kill is not None and after_kill.request_ids == before.request_ids  # the old version
