@@ -89,14 +89,21 @@ class StandIn:
         self.config = _Config({**model.config, "run_started_at": started_at.isoformat()})
 
     def ref(self, name: str) -> Any:
-        """The table `name` as a DuckDB relation: its Parquet files when Spark's catalogue lists them,
-        else the rows through Arrow."""
+        """The relation `name` as a DuckDB relation: a table's Parquet files when Spark's catalogue lists
+        them, else (a view, whose files are its tables', or files elsewhere) the rows through Arrow. A
+        partition column (sessions' event_date) lives in the files' paths; the relation has the table's
+        columns, no other `key=value` folder of the path."""
+        import duckdb
+
         if name not in self._model.refs:
             raise KeyError(f"{self._model.name} reads ref({name!r}), which is not among its dbt dependencies")
-        frame = self._spark.table(self._model.refs[name])
+        relation = self._model.refs[name]
+        frame = self._spark.table(relation)
         files = [f for f in frame.inputFiles() if f.startswith("file:")]
-        if files and len(files) == len(frame.inputFiles()):
-            return self._con.read_parquet([f.removeprefix("file:") for f in files])
+        is_view = self._spark.catalog.getTable(relation).tableType == "VIEW"
+        if files and len(files) == len(frame.inputFiles()) and not is_view:
+            rel = self._con.read_parquet([f.removeprefix("file:") for f in files], hive_partitioning=True)
+            return rel.select(*(duckdb.ColumnExpression(column) for column in frame.columns))
         return self._con.from_arrow(frame.toArrow())
 
 

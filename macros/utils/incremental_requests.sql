@@ -1,8 +1,10 @@
 {#-
     The request-grain models (stg_litellm__requests, sessions) are incremental: a run
     reads only the rows that arrived or changed upstream since the newest watermark in the model's own
-    table, and replaces rows by trace_hash (delete+insert). A full refresh builds them from everything and
-    gives the same rows (tests/analytics/test_incremental.py).
+    table, and replaces rows by trace_hash (delete+insert). On Spark, whose Parquet tables can neither
+    delete nor merge, a run rebuilds the event_date partition of every day those rows fall on from all of
+    that day's rows (overwrites_day_partitions). A full refresh builds them from everything and gives the
+    same rows (tests/analytics/test_incremental.py; tests/lake/test_spark_parity.py on Spark).
 -#}
 
 {#-
@@ -39,8 +41,9 @@
     OpenTelemetry child spans scans one mostly-null column.
 -#}
 {% macro delete_nested_spans(relation, requests, completed_loads) -%}
-    {%- if not is_incremental() -%}
-        {#- a full build drops them as it reads: nothing to delete (and Spark's tables have no delete) -#}
+    {%- if not is_incremental() or overwrites_day_partitions() -%}
+        {#- a full build drops them as it reads, and on Spark (no delete) the child's day is rebuilt without
+            them: nothing to delete -#}
         select 1
     {%- else -%}
     delete from {{ relation }}
@@ -64,7 +67,8 @@
     longer upstream (a span delete_nested_spans removed). Candidates are the rows with a parent span only.
 -#}
 {% macro delete_rows_gone_upstream(relation, upstream) -%}
-    {%- if not is_incremental() -%}
+    {%- if not is_incremental() or overwrites_day_partitions() -%}
+        {#- on Spark (no delete) their day is rebuilt without them (the model's touched_days) -#}
         select 1
     {%- else -%}
     delete from {{ relation }}

@@ -185,13 +185,14 @@
 
 {#-
     How the models that DuckDB builds incrementally (delete+insert on their key) are built per adapter.
-    `partition_by`: the model's day column when an incremental run recomputes whole days (every row of
-    every day from its first reprocessed day, as the daily marts do); none for the request- and
-    session-grain models, which replace single rows by key.
+    `partition_by`: the model's day column when an incremental run on Spark recomputes whole days: the
+    daily marts (every row of every day from their first reprocessed day) and the request-grain models
+    (every row of each day a new row falls on: overwrites_day_partitions); none for the session- and
+    period-grain models, which replace single rows by key.
     - DuckDB: incremental, delete+insert on the model's unique_key.
-    - Spark (Parquet, no delete nor merge): a day-grain model is incremental with insert_overwrite of the
-      day partitions it recomputes (dbt-spark overwrites them dynamically); a row-grain model is rebuilt
-      as a table on every run (docs/scale.md: merge needs Delta Lake).
+    - Spark (Parquet, no delete nor merge): a model with a day column is incremental with insert_overwrite
+      of the day partitions it recomputes (dbt-spark overwrites them dynamically); another is rebuilt as a
+      table on every run (docs/scale.md: merge needs Delta Lake).
     The three macros are called together in a model's config():
         materialized=incremental_materialization('event_date'),
         incremental_strategy=incremental_strategy('event_date'),
@@ -220,6 +221,17 @@
 {% macro spark__incremental_partition_by(partition_by) -%}
     {{ return([partition_by] if partition_by else none) }}
 {%- endmacro %}
+
+{#-
+    True where an incremental run replaces whole day partitions rather than rows (Spark: insert_overwrite):
+    a request-grain model then selects every row of each day it touches, not only the new rows, and
+    deletes nothing (a row that must go is left out of its day's new partition).
+-#}
+{% macro overwrites_day_partitions() -%}
+    {{ return(adapter.dispatch('overwrites_day_partitions', 'prodlens')()) }}
+{%- endmacro %}
+{% macro default__overwrites_day_partitions() -%}{{ return(false) }}{%- endmacro %}
+{% macro spark__overwrites_day_partitions() -%}{{ return(true) }}{%- endmacro %}
 
 
 {#-

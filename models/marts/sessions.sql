@@ -9,8 +9,9 @@
 -- The one priced copy of the requests: int_analytics__requests reads it. (A priced intermediate table
 -- copied whole into this one cost ~20 s of a full build at 10M requests.)
 -- Incremental (macros/utils/incremental_requests.sql): a run prices the requests staged since the newest
--- `load_completed_at` here, replacing rows by trace_hash, and every request again when the prices changed
--- (`prices_version`: the seeds model_prices and price_overrides and the default price, hashed).
+-- `load_completed_at` here, replacing rows by trace_hash (on Spark: rebuilding the event_date partitions of
+-- their days), and every request again when the prices changed (`prices_version`: the seeds model_prices
+-- and price_overrides and the default price, hashed).
 {%- set watermark = request_grain_watermark('load_completed_at') %}
 {%- set prices_changed = not request_grain_is_incremental('prices_version') %}
 {%- if watermark and not prices_changed %}
@@ -19,11 +20,13 @@
     ).rows[0] %}
     {%- set prices_changed = versions[0] != versions[1] %}
 {%- endif %}
+{%- set whole_days = watermark and not prices_changed and overwrites_day_partitions() %}
 {{
     config(
-        materialized=incremental_materialization(),
+        materialized=incremental_materialization('event_date'),
         meta={'written_at': 'created_at'},
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
         unique_key='trace_hash',
         on_schema_change='append_new_columns',
         post_hook="{{ delete_rows_gone_upstream(this, ref('stg_litellm__requests')) }}",
@@ -39,9 +42,29 @@ staged as {{ not_materialized() }} (
     select * from {{ ref('stg_litellm__requests') }}
 ),
 
+{% if whole_days %}
+
+-- the days this run rebuilds: those of the requests staged since the last run, and those of the rows here
+-- that are no longer staged (a span whose parent arrived since: its day is rebuilt without it)
+touched_days as (
+    select staged.event_date
+    from staged
+    where staged.load_completed_at > {{ watermark }}
+    union
+    select this_model.event_date
+    from {{ this }} as this_model
+    left join staged
+        on this_model.trace_hash = staged.trace_hash
+    where this_model.parent_span_id is not null and staged.trace_hash is null
+),
+
+{% endif %}
+
 requests as {{ not_materialized() }} (
     select * from staged
-    {% if watermark and not prices_changed %}
+    {% if whole_days %}
+        where event_date in (select touched_days.event_date from touched_days)
+    {% elif watermark and not prices_changed %}
         where load_completed_at > {{ watermark }}
     {% endif %}
 ),

@@ -65,8 +65,9 @@ def _span_hex(span: ReadableSpan) -> tuple[str, str, str | None]:
     return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}", f"{parent:016x}" if parent else None
 
 
-def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
-    """Finished spans of four producers' shapes, plus a tool and an HTTP span (not LLM calls)."""
+def genai_spans(mark: Markers, start: int = T0) -> tuple[list[ReadableSpan], list[Call]]:
+    """Finished spans of four producers' shapes, plus a tool and an HTTP span (not LLM calls); the first
+    starts at `start` (nanoseconds since the epoch), the others within the next four minutes."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider(
         resource=Resource.create(
@@ -77,7 +78,7 @@ def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
     tracer = provider.get_tracer("prodlens.tests")
 
     # 1. LiteLLM's OpenTelemetry callback: a litellm_request span and its raw_gen_ai_request child
-    outer = tracer.start_span("litellm_request", start_time=T0)
+    outer = tracer.start_span("litellm_request", start_time=start)
     outer.set_attributes(
         {
             "gen_ai.request.model": "gpt-4o",
@@ -95,16 +96,16 @@ def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
         }
     )
     inner = tracer.start_span(
-        "raw_gen_ai_request", context=set_span_in_context(outer), start_time=T0 + 5 * MS
+        "raw_gen_ai_request", context=set_span_in_context(outer), start_time=start + 5 * MS
     )
     inner.set_attributes(
         {"llm.openai.messages": mark("raw-messages"), "llm.openai.choices": mark("raw-choices")}
     )
-    inner.end(end_time=T0 + 900 * MS)
-    outer.end(end_time=T0 + 1000 * MS)
+    inner.end(end_time=start + 900 * MS)
+    outer.end(end_time=start + 1000 * MS)
 
     # 2. hand-made GenAI spans with the current semantic conventions, content in attributes and events
-    chat = tracer.start_span("chat claude-sonnet-4-5", start_time=T0 + 60_000 * MS)
+    chat = tracer.start_span("chat claude-sonnet-4-5", start_time=start + 60_000 * MS)
     chat.set_attributes(
         {
             "gen_ai.operation.name": "chat",
@@ -129,10 +130,10 @@ def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
     chat.add_event(
         "gen_ai.client.inference.operation.details", {"gen_ai.input.messages": mark("event-input")}
     )
-    chat.end(end_time=T0 + 62_500 * MS)
+    chat.end(end_time=start + 62_500 * MS)
 
     # 3. a failed call: status ERROR, error.type and HTTP 429
-    failed = tracer.start_span("chat gpt-4o-mini", start_time=T0 + 120_000 * MS)
+    failed = tracer.start_span("chat gpt-4o-mini", start_time=start + 120_000 * MS)
     failed.set_attributes(
         {
             "gen_ai.operation.name": "chat",
@@ -145,12 +146,12 @@ def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
     )
     failed.set_status(Status(StatusCode.ERROR, mark("error-message")))
     failed.record_exception(RuntimeError(mark("exception")))
-    failed.end(end_time=T0 + 120_300 * MS)
+    failed.end(end_time=start + 120_300 * MS)
 
     # 4. OpenInference: an LLM span whose attribute names carry the message index, under a CHAIN span
-    chain = tracer.start_span("RunnableSequence", start_time=T0 + 180_000 * MS)
+    chain = tracer.start_span("RunnableSequence", start_time=start + 180_000 * MS)
     chain.set_attributes({"openinference.span.kind": "CHAIN", "input.value": mark("chain-input")})
-    llm = tracer.start_span("ChatOpenAI", context=set_span_in_context(chain), start_time=T0 + 180_010 * MS)
+    llm = tracer.start_span("ChatOpenAI", context=set_span_in_context(chain), start_time=start + 180_010 * MS)
     llm.set_attributes(
         {
             "openinference.span.kind": "LLM",
@@ -168,21 +169,21 @@ def genai_spans(mark: Markers) -> tuple[list[ReadableSpan], list[Call]]:
             "output.value": mark("oi-output-value"),
         }
     )
-    llm.end(end_time=T0 + 181_010 * MS)
+    llm.end(end_time=start + 181_010 * MS)
     # a tool span inside the chain, and the chain itself: not LLM calls
     tool = tracer.start_span(
-        "execute_tool search", context=set_span_in_context(chain), start_time=T0 + 181_100 * MS
+        "execute_tool search", context=set_span_in_context(chain), start_time=start + 181_100 * MS
     )
     tool.set_attributes(
         {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": mark("tool-args")}
     )
-    tool.end(end_time=T0 + 181_200 * MS)
-    chain.end(end_time=T0 + 181_300 * MS)
+    tool.end(end_time=start + 181_200 * MS)
+    chain.end(end_time=start + 181_300 * MS)
 
     # 5. plain HTTP: not an LLM call
-    http = tracer.start_span("GET /health", start_time=T0 + 240_000 * MS)
+    http = tracer.start_span("GET /health", start_time=start + 240_000 * MS)
     http.set_attributes({"http.request.method": "GET", "url.full": f"https://example.test/?q={mark('url')}"})
-    http.end(end_time=T0 + 240_005 * MS)
+    http.end(end_time=start + 240_005 * MS)
 
     spans = list(exporter.get_finished_spans())
     by_name = {s.name: s for s in spans}

@@ -1,12 +1,16 @@
 -- Usable LiteLLM requests from completed dlt loads, one row per trace_hash.
 -- Incremental: each run reads the raw rows of the loads completed since the newest `load_completed_at` here
--- and replaces the rows with the same trace_hash (a record dlt merged again). A table, unlike the other
--- staging models: pricing, the identity map, the entitlements and this model's tests all read it.
+-- and replaces the rows with the same trace_hash (a record dlt merged again); on Spark, which cannot
+-- replace rows of Parquet, it rebuilds the event_date partition of each day those rows fall on, from every
+-- completed row of that day. A table, unlike the other staging models: pricing, the identity map, the
+-- entitlements and this model's tests all read it.
 {%- set watermark = request_grain_watermark('load_completed_at') %}
+{%- set whole_days = watermark and overwrites_day_partitions() %}
 {{
     config(
-        materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
+        materialized=incremental_materialization('event_date'),
+        incremental_strategy=incremental_strategy('event_date'),
+        partition_by=incremental_partition_by('event_date'),
         unique_key='trace_hash',
         on_schema_change='append_new_columns',
         post_hook="{{ delete_nested_spans(this, ref('base_litellm__requests'), ref('base_dlt__completed_loads')) }}",
@@ -34,14 +38,51 @@ new_loads as (
     {% endif %}
 ),
 
-batch as (
-    select
-        requests.*,
-        new_loads.inserted_at as load_completed_at
+{% if whole_days %}
+
+-- the days this run rebuilds: those of the new loads' rows, and those of the older spans a new row is the
+-- parent of (rebuilt without them)
+touched_days as (
+    select requests.event_date
     from requests
     inner join new_loads
         on requests._dlt_load_id = new_loads.load_id
+    union
+    select child.event_date
+    from requests as child
+    inner join completed_loads
+        on child._dlt_load_id = completed_loads.load_id
+    inner join requests as parent
+        on child.tenant_id = parent.tenant_id
+        and child.trace_id = parent.trace_id
+        and child.parent_span_id = parent.request_id
+    inner join new_loads
+        on parent._dlt_load_id = new_loads.load_id
 ),
+
+-- every completed row of those days
+batch as (
+    select
+        requests.*,
+        completed_loads.inserted_at as load_completed_at
+    from requests
+    inner join completed_loads
+        on requests._dlt_load_id = completed_loads.load_id
+    where requests.event_date in (select touched_days.event_date from touched_days)
+),
+
+{% else %}
+
+    batch as (
+        select
+            requests.*,
+            new_loads.inserted_at as load_completed_at
+        from requests
+        inner join new_loads
+            on requests._dlt_load_id = new_loads.load_id
+    ),
+
+{% endif %}
 
 -- the span keys of every completed row, narrow (five columns, not `requests`): a span of the batch whose
 -- parent is among them is dropped below
@@ -61,12 +102,16 @@ spans as (
 -- An OpenTelemetry span whose parent span (same tenant and trace) is a loaded call is part of that call:
 -- one LLM call stays one row. The loader skips such spans within a run and against earlier loads; this
 -- catches a parent loaded in the same run, and the post-hook (delete_nested_spans) a parent that arrives
--- in a later run than its child.
+-- in a later run than its child (on Spark, the rebuild of the child's day: touched_days).
 nested as (
     select child.trace_hash
-    from requests as child
-    inner join new_loads
-        on child._dlt_load_id = new_loads.load_id
+    {%- if whole_days %}
+    from batch as child
+    {%- else %}
+        from requests as child
+        inner join new_loads
+            on child._dlt_load_id = new_loads.load_id
+    {%- endif %}
     inner join spans as parent
         on child.tenant_id = parent.tenant_id
         and child.trace_id = parent.trace_id
