@@ -224,14 +224,47 @@
 
 {#-
     True where an incremental run replaces whole day partitions rather than rows (Spark: insert_overwrite):
-    a request-grain model then selects every row of each day it touches, not only the new rows, and
-    deletes nothing (a row that must go is left out of its day's new partition).
+    a request-grain model (stg_litellm__requests, sessions) then selects every row of each day it touches,
+    not only the new rows, and deletes nothing (a row that must go is left out of its day's new
+    partition). On Spark it refuses an existing table that is not partitioned by event_date, which
+    overwriting would replace whole.
 -#}
 {% macro overwrites_day_partitions() -%}
     {{ return(adapter.dispatch('overwrites_day_partitions', 'prodlens')()) }}
 {%- endmacro %}
 {% macro default__overwrites_day_partitions() -%}{{ return(false) }}{%- endmacro %}
-{% macro spark__overwrites_day_partitions() -%}{{ return(true) }}{%- endmacro %}
+{% macro spark__overwrites_day_partitions() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set partitions = spark_partition_columns(this) -%}
+        {%- if partitions != ['event_date'] -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ ": the Spark table " ~ this ~ " is partitioned by " ~ (partitions or ['nothing'])
+                ~ ", not by event_date (an earlier ProdLens built it as a plain table), so overwriting the days "
+                ~ "of the new rows would replace the whole table. Rebuild the request tables once, partitioned "
+                ~ "(only these two: a full refresh of the aggregates would lose the days retention purged): "
+                ~ "prodlens build -- --full-refresh --select stg_litellm__requests sessions"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- The partition columns of a Spark table, lower case, from DESCRIBE TABLE (its `# Partition Information`
+    section). -#}
+{% macro spark_partition_columns(relation) -%}
+    {%- set found = namespace(section=false, columns=[]) -%}
+    {%- for row in run_query('describe table ' ~ relation).rows -%}
+        {%- set name = (row[0] or '') | trim -%}
+        {%- if name == '# Partition Information' -%}
+            {%- set found.section = true -%}
+        {%- elif found.section and (name == '' or (name.startswith('#') and name != '# col_name')) -%}
+            {%- set found.section = false -%}
+        {%- elif found.section and name != '# col_name' -%}
+            {%- set found.columns = found.columns + [name | lower] -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found.columns) }}
+{%- endmacro %}
 
 
 {#-

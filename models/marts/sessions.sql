@@ -20,7 +20,7 @@
     ).rows[0] %}
     {%- set prices_changed = versions[0] != versions[1] %}
 {%- endif %}
-{%- set whole_days = watermark and not prices_changed and overwrites_day_partitions() %}
+{%- set whole_days = overwrites_day_partitions() and watermark and not prices_changed %}
 {{
     config(
         materialized=incremental_materialization('event_date'),

@@ -40,19 +40,36 @@ assert run.success, run.error
 print(run.statuses["model.prodlens.sessions"])
 """
 
+#: staging.stg_litellm__requests made a plain table, as ProdLens built it on Spark before 2026-12-07
+UNPARTITION = """
+from prodlens.dbt_runner import run_dbt
+from prodlens.home import Home
+assert run_dbt(Home.from_env(), ["show", "--inline", "select 1 as x"], quiet=True)  # opens the session
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+spark.sql("create table staging.stg_plain using parquet as select * from staging.stg_litellm__requests")
+spark.sql("drop table staging.stg_litellm__requests")
+spark.sql("alter table staging.stg_plain rename to staging.stg_litellm__requests")
+"""
+
 TABLES = {"staging.stg_litellm__requests": "staging.db", "marts.sessions": "marts.db"}
 
 
-def _build(home: Home) -> None:
+def _spark(home: Home, script: str) -> subprocess.CompletedProcess:
+    """`script` in a process of its own on the Spark target."""
     env = {
         **os.environ,
         "PRODLENS_HOME": str(home.root),
         "PYTHONPATH": str(REPO_ROOT),
         "PRODLENS_TARGET": "spark",
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", SPARK_BUILD], capture_output=True, text=True, env=env, cwd=home.root.parent
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=home.root.parent
     )
+
+
+def _build(home: Home) -> None:
+    proc = _spark(home, SPARK_BUILD)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
 
 
@@ -131,3 +148,32 @@ def test_a_build_rewrites_the_days_of_new_rows_and_the_day_of_a_span_whose_paren
         assert days[older] == files_first[table][older], f"{table}: the day without new rows was rewritten"
         child_day = "event_date=2026-11-21"
         assert days[child_day] != files_first[table][child_day], f"{table}: the child's day was not rewritten"
+
+
+def test_a_plain_table_of_an_earlier_release_is_refused_with_the_rebuild_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    """Overwriting the new rows' days of a table that is not partitioned by day would replace all of it:
+    the build stops first and names the --full-refresh that rebuilds it partitioned."""
+    if shutil.which("java") is None:
+        raise AssertionError("the Spark tests need a JRE (`java`): .ci/run installs openjdk-17-jre-headless")
+    proxy = (sample_data_dir() / "litellm" / "proxy" / "litellm-2025-09.jsonl").read_text().splitlines()
+    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
+    first.write_text(proxy[0] + "\n")
+    later.write_text(proxy[1] + "\n")
+    home = Home(tmp_path / "home")
+    env = {"PRODLENS_TARGET": "spark"}
+    prodlens("load", "traces", str(first), home=home, env=env)
+    _build(home)
+    made = _spark(home, UNPARTITION)
+    assert made.returncode == 0, made.stderr[-4000:]
+    assert _files(home, "staging.stg_litellm__requests") == {}  # no event_date partitions now
+    rows = _request_ids(home)["staging.stg_litellm__requests"]
+
+    prodlens("load", "traces", str(later), home=home, env=env)
+    refused = _spark(home, SPARK_BUILD)
+    assert refused.returncode != 0
+    output = refused.stdout + refused.stderr
+    assert "is partitioned by ['nothing'], not by event_date" in output, output[-4000:]
+    assert "prodlens build -- --full-refresh --select stg_litellm__requests sessions" in output
+    assert _request_ids(home)["staging.stg_litellm__requests"] == rows  # nothing was overwritten

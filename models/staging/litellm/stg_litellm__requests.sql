@@ -5,7 +5,7 @@
 -- completed row of that day. A table, unlike the other staging models: pricing, the identity map, the
 -- entitlements and this model's tests all read it.
 {%- set watermark = request_grain_watermark('load_completed_at') %}
-{%- set whole_days = watermark and overwrites_day_partitions() %}
+{%- set whole_days = overwrites_day_partitions() and watermark %}
 {{
     config(
         materialized=incremental_materialization('event_date'),
