@@ -381,6 +381,9 @@ def _csv_value(cell: str) -> object:
 
 #: How much of a file may hold its first pretty-printed JSON value (console exporters print one span each).
 FIRST_VALUE_BYTES = 1 << 20
+#: What is read first to tell JSONL from pretty-printed JSON: a line holding more than a lone `{` or `[`
+#: within it settles the question without reading FIRST_VALUE_BYTES of every file
+PROBE_BYTES = 4096
 _DECODER = json.JSONDecoder()
 
 
@@ -412,7 +415,11 @@ def _pretty_printed(path: Path) -> bool:
     parses: JSON values printed over several lines, not one per line. Otherwise (a broken `{` line
     followed by JSONL) each line is read on its own and accounted for."""
     with open(path, "rb") as fh:
-        head = fh.read(FIRST_VALUE_BYTES)
+        head = fh.read(PROBE_BYTES)
+        rest = head.lstrip()
+        if rest and rest.split(b"\n", 1)[0].strip() not in (b"{", b"["):
+            return False  # the first line is not a lone `{` or `[`, whatever follows the probe
+        head += fh.read(FIRST_VALUE_BYTES - len(head))
     if head.lstrip().split(b"\n", 1)[0].strip() not in (b"{", b"["):
         return False
     try:
