@@ -234,7 +234,8 @@
 {%- endmacro %}
 {% macro default__overwrites_day_partitions() -%}{{ return(false) }}{%- endmacro %}
 {% macro spark__overwrites_day_partitions() -%}
-    {%- if execute and is_incremental() -%}
+    {#- a model's incremental run on its existing table (not a unit test, whose `this` is a fixture) -#}
+    {%- if execute and this is not none and model.resource_type == 'model' and is_incremental() -%}
         {%- set partitions = spark_partition_columns(this) -%}
         {%- if partitions != ['event_date'] -%}
             {{ exceptions.raise_compiler_error(
