@@ -100,12 +100,13 @@ MIDNIGHT = int(dt.datetime(2026, 11, 21, tzinfo=dt.UTC).timestamp()) * 1_000_000
 START = MIDNIGHT - 3_000_000
 
 
-def test_a_build_rewrites_the_days_of_new_rows_and_the_day_of_a_span_whose_parent_arrived(
+def test_a_build_rewrites_the_days_of_new_rows_and_the_day_of_a_span_whose_parent_arrived_and_refuses_a_plain_table(
     tmp_path: Path,
 ) -> None:
     """The first load: every span but the LiteLLM request span, and a proxy call of September 2025. The
     second: that request span alone, on 20 November; its child span, a call of its own until then, is on
-    21 November, a day of no new row, which the build must rewrite without it."""
+    21 November, a day of no new row, which the build must rewrite without it. Then the request table is
+    made a plain table, as an earlier release built it on Spark, and the next build must refuse it."""
     if shutil.which("java") is None:
         raise AssertionError("the Spark tests need a JRE (`java`): .ci/run installs openjdk-17-jre-headless")
     spans, _ = genai_spans(Markers("spark-days"), start=START)
@@ -117,10 +118,8 @@ def test_a_build_rewrites_the_days_of_new_rows_and_the_day_of_a_span_whose_paren
     first.mkdir()
     later.mkdir()
     (first / "spans.jsonl").write_text("".join(line + "\n" for line in lines if line != parent_line))
-    proxy_line = (
-        (sample_data_dir() / "litellm" / "proxy" / "litellm-2025-09.jsonl").read_text().splitlines()[0]
-    )
-    (first / "older-day.jsonl").write_text(proxy_line + "\n")  # a call on a day no later load touches
+    proxy_lines = (sample_data_dir() / "litellm" / "proxy" / "litellm-2025-09.jsonl").read_text().splitlines()
+    (first / "older-day.jsonl").write_text(proxy_lines[0] + "\n")  # a call on a day no later load touches
     (later / "parent.jsonl").write_text(parent_line + "\n")
     home = Home(tmp_path / "home")
     env = {"PRODLENS_TARGET": "spark"}
@@ -149,28 +148,16 @@ def test_a_build_rewrites_the_days_of_new_rows_and_the_day_of_a_span_whose_paren
         child_day = "event_date=2026-11-21"
         assert days[child_day] != files_first[table][child_day], f"{table}: the child's day was not rewritten"
 
-
-def test_a_plain_table_of_an_earlier_release_is_refused_with_the_rebuild_that_fixes_it(
-    tmp_path: Path,
-) -> None:
-    """Overwriting the new rows' days of a table that is not partitioned by day would replace all of it:
-    the build stops first and names the --full-refresh that rebuilds it partitioned."""
-    if shutil.which("java") is None:
-        raise AssertionError("the Spark tests need a JRE (`java`): .ci/run installs openjdk-17-jre-headless")
-    proxy = (sample_data_dir() / "litellm" / "proxy" / "litellm-2025-09.jsonl").read_text().splitlines()
-    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
-    first.write_text(proxy[0] + "\n")
-    later.write_text(proxy[1] + "\n")
-    home = Home(tmp_path / "home")
-    env = {"PRODLENS_TARGET": "spark"}
-    prodlens("load", "traces", str(first), home=home, env=env)
-    _build(home)
+    # A table of an earlier release, built before these models were partitioned on Spark: overwriting the
+    # new rows' days of a table not partitioned by day would replace all of it, so the build stops first and
+    # names the one rebuild that fixes it (in this test, not one of its own: each Spark build costs a minute)
     made = _spark(home, UNPARTITION)
     assert made.returncode == 0, made.stderr[-4000:]
     assert _files(home, "staging.stg_litellm__requests") == {}  # no event_date partitions now
     rows = _request_ids(home)["staging.stg_litellm__requests"]
-
-    prodlens("load", "traces", str(later), home=home, env=env)
+    one_more = tmp_path / "one-more.jsonl"
+    one_more.write_text(proxy_lines[1] + "\n")  # another call of the proxy log
+    prodlens("load", "traces", str(one_more), home=home, env=env)
     refused = _spark(home, SPARK_BUILD)
     assert refused.returncode != 0
     output = refused.stdout + refused.stderr
